@@ -1,0 +1,25 @@
+// [[noreturn]] void rawthread_unmap_and_exit(void* base, size_t size,
+//                                            size_t* live_threads);
+//                                            rdi rsi rdx
+//
+// The last steps of a thread that releases its own stack: munmap the mapping
+// it runs on, count itself out of *live_threads, and exit, touching no memory
+// of the mapping once it is gone. Signals must be blocked by the caller: a
+// handler would run on the unmapped stack.
+#include <asm/unistd.h>
+
+	.text
+	.global rawthread_unmap_and_exit
+	.hidden rawthread_unmap_and_exit
+	.type rawthread_unmap_and_exit, @function
+rawthread_unmap_and_exit:
+	mov	$__NR_munmap, %eax	// munmap(base, size): rdi, rsi as passed
+	syscall				// keeps rdx; from here on there is no stack
+	lock decq (%rdx)		// a full barrier: the count drops only after the unmap
+	xor	%edi, %edi
+	mov	$__NR_exit, %eax	// exit(0): this thread only, not exit_group
+	syscall
+	ud2
+	.size rawthread_unmap_and_exit, . - rawthread_unmap_and_exit
+
+	.section .note.GNU-stack, "", @progbits

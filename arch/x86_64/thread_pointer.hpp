@@ -1,0 +1,40 @@
+// x86_64: the thread pointer and the TCB the ABI expects at it.
+//
+// TLS variant II (x86-64 psABI; Drepper, "ELF Handling For Thread-Local
+// Storage"): the thread pointer is the FS base and points at the TCB; TLS
+// blocks lie below it. Compiled code reads two TCB slots through %fs directly,
+// so every thread's TCB must fill them:
+//   %fs:0x00  the TCB's own address: the only way to read the thread pointer
+//   %fs:0x28  the stack-protector canary (hard-coded by GCC and Clang)
+// glibc keeps its pointer guard at %fs:0x30; a new thread copies it too.
+// rawthread's control block follows the ABI part, above the thread pointer.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace rawthread::arch {
+
+inline constexpr bool kControlAboveTp = true;
+inline constexpr std::size_t kAbiTcbSize = 64;
+
+inline std::uintptr_t thread_pointer() noexcept {
+  std::uintptr_t tp;
+  __asm__("mov %%fs:0, %0" : "=r"(tp));
+  return tp;
+}
+
+// Fills the ABI slots of a new thread's TCB at `tp` (zeroed memory). The
+// canary and pointer guard are per-process values, read from the caller.
+inline void init_abi_tcb(std::uintptr_t tp) noexcept {
+  auto* slot = reinterpret_cast<std::uintptr_t*>(tp);
+  slot[0] = tp;  // %fs:0x00, self
+  slot[2] = tp;  // %fs:0x10, self again (glibc's header.self)
+  __asm__("mov %%fs:0x28, %0" : "=r"(slot[5]));
+  __asm__("mov %%fs:0x30, %0" : "=r"(slot[6]));
+}
+
+// A spin-wait hint: lets a sibling hyperthread run, saves power.
+inline void cpu_relax() noexcept { __asm__ volatile("pause" ::: "memory"); }
+
+}  // namespace rawthread::arch

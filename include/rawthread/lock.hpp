@@ -1,0 +1,140 @@
+// rawthread/lock.hpp: Lock, Python's LockType, on one 32-bit futex word.
+//
+// A Lock is a binary semaphore, not an owned mutex: any thread may release it.
+// It is also a C++ Lockable and TimedLockable, so std::lock_guard,
+// std::unique_lock and std::scoped_lock work (Python's with-statement):
+//
+//   static rawthread::Lock counter_lock;         // no constructor runs
+//   {
+//     std::lock_guard guard(counter_lock);
+//     ++counter;
+//   }
+//
+// The uncontended paths (acquire with default arguments, acquire(false),
+// lock, try_lock, release, unlock) are inline: one atomic instruction and no
+// system call. The kernel is entered only to sleep, and release wakes a
+// sleeper only when the word says one may be sleeping.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+#include <rawthread/result.hpp>
+
+namespace rawthread {
+
+// The largest timeout acquire accepts, in seconds: 2^32 - 1 s, about 136
+// years. A deadline this far away still fits CLOCK_MONOTONIC nanoseconds in
+// 64 bits with room for any uptime.
+inline constexpr double TIMEOUT_MAX = 4294967295.0;
+
+class Lock;
+
+namespace detail {
+// The futex word: 0 free; 1 held, nobody sleeps; 2 held, a waiter may sleep.
+using LockWord = std::atomic<std::uint32_t>;
+inline constexpr std::uint32_t kFree = 0, kHeld = 1, kContended = 2;
+
+// Requests made by request_interrupt / interrupt_main not yet consumed, in all
+// threads. Nonzero sends a blocking acquire to the slow path, which looks for
+// a request addressed to the calling thread. Hidden: reached without a GOT.
+[[gnu::visibility("hidden")]] extern std::atomic<unsigned> pending_interrupts;
+
+inline bool try_acquire(LockWord& word) noexcept {
+  std::uint32_t expected = kFree;
+  return word.compare_exchange_strong(expected, kHeld, std::memory_order_acquire,
+                                      std::memory_order_relaxed);
+}
+
+Result<bool> acquire_slow(LockWord& word, bool blocking, double timeout) noexcept;
+void lock_slow(LockWord& word) noexcept;
+bool lock_for(LockWord& word, double seconds) noexcept;
+void wake_one(LockWord& word) noexcept;
+Error release_unlocked() noexcept;
+}  // namespace detail
+
+class Lock {
+ public:
+  // Unlocked. constexpr: a static Lock needs no constructor to run.
+  constexpr Lock() noexcept = default;
+  Lock(const Lock&) = delete;
+  Lock& operator=(const Lock&) = delete;
+
+  // Python's acquire(blocking=True, timeout=-1). Returns true when the lock was
+  // taken, false when not (non-blocking and held, or the timeout ran out).
+  // Errors, checked in this order:
+  //   value_error    "can't specify a timeout for a non-blocking call"
+  //   value_error    "timeout value must be a non-negative number"
+  //   overflow_error "timeout value is too large"  (timeout > TIMEOUT_MAX)
+  //   interrupted    a blocking acquire (timed or not) ended by an interrupt
+  //                  requested for this thread (request_interrupt,
+  //                  interrupt_main); the lock is not taken
+  // Timeouts run on CLOCK_MONOTONIC; a timed-out acquire waited >= timeout.
+  // A signal handler that requests no interrupt does not end the wait: it
+  // resumes until the same deadline.
+  Result<bool> acquire(bool blocking = true, double timeout = -1) noexcept {
+    if (timeout == -1) {
+      if (!blocking) return try_lock();
+      if (detail::pending_interrupts.load(std::memory_order_relaxed) == 0 && try_lock())
+        return true;
+    }
+    return detail::acquire_slow(word_, blocking, timeout);
+  }
+
+  // Releases the lock; any thread may. On an unlocked lock: thread_error
+  // "release unlocked lock", and the lock stays unlocked.
+  Result<void> release() noexcept {
+    // One exchange decides: a concurrent acquire either took the lock before
+    // it (we release that hold) or finds it free after it.
+    std::uint32_t old = word_.exchange(detail::kFree, std::memory_order_release);
+    if (old == detail::kFree) return detail::release_unlocked();
+    if (old == detail::kContended) detail::wake_one(word_);
+    return {};
+  }
+
+  // Whether some thread holds the lock (a snapshot).
+  bool locked() const noexcept { return word_.load(std::memory_order_relaxed) != detail::kFree; }
+
+  // Lockable / TimedLockable. These never end for an interrupt and leave a
+  // pending interrupt request pending.
+  void lock() noexcept {
+    if (!try_lock()) detail::lock_slow(word_);
+  }
+  bool try_lock() noexcept { return detail::try_acquire(word_); }
+  void unlock() noexcept {
+    if (word_.exchange(detail::kFree, std::memory_order_release) == detail::kContended)
+      detail::wake_one(word_);
+  }
+  // A zero or negative duration is try_lock(); one beyond TIMEOUT_MAX is
+  // clamped to it.
+  template <class Rep, class Period>
+  bool try_lock_for(const std::chrono::duration<Rep, Period>& duration) noexcept {
+    if (duration <= duration.zero()) return try_lock();
+    double seconds = std::chrono::duration<double>(duration).count();
+    return detail::lock_for(word_, seconds < TIMEOUT_MAX ? seconds : TIMEOUT_MAX);
+  }
+  // Waits on CLOCK_MONOTONIC for the time left until `deadline` on Clock,
+  // measured again after each wait, so a deadline on any clock is honoured.
+  template <class Clock, class Duration>
+  bool try_lock_until(const std::chrono::time_point<Clock, Duration>& deadline) noexcept {
+    for (;;) {
+      auto left = deadline - Clock::now();
+      if (left <= left.zero()) return try_lock();
+      if (try_lock_for(left)) return true;
+    }
+  }
+
+ private:
+  detail::LockWord word_{detail::kFree};
+};
+
+using LockType = Lock;
+
+// Python's allocate_lock(): a new, unlocked Lock (guaranteed copy elision).
+inline Lock allocate_lock() noexcept { return Lock{}; }
+
+static_assert(sizeof(Lock) == 4 && alignof(Lock) == 4, "a Lock is one aligned futex word");
+static_assert(detail::LockWord::is_always_lock_free);
+
+}  // namespace rawthread

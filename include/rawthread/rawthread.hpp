@@ -1,0 +1,13 @@
+// rawthread: Python's _thread module for Linux on clone() and futex(), with no
+// pthread underneath. This umbrella header is the whole public API:
+//
+//   Result, Error, Errc      errors as values          <rawthread/result.hpp>
+//   Lock, allocate_lock      futex locks, TIMEOUT_MAX  <rawthread/lock.hpp>
+//   start_new_thread, ...    threads, stack_size       <rawthread/thread.hpp>
+//   interrupt_main, ...      interruptible acquires    <rawthread/interrupt.hpp>
+#pragma once
+
+#include <rawthread/interrupt.hpp>
+#include <rawthread/lock.hpp>
+#include <rawthread/result.hpp>
+#include <rawthread/thread.hpp>

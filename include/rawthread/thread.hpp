@@ -1,0 +1,118 @@
+// rawthread/thread.hpp: starting and ending threads.
+//
+// A rawthread thread is made with clone() on one mmap'd region of its own:
+//
+//   [guard page, PROT_NONE][stack ........ grows down][stored callable][control block]
+//
+// The stored callable and the control block live in the same mapping as the
+// stack, so starting a thread allocates nothing from a heap, and a thread
+// releases the whole region itself as it exits.
+//
+// In hosted builds (linked with glibc or musl) the library's threads are
+// invisible to libc: a thread body may use only rawthread, std::atomic,
+// memory allocated before it started and raw system calls, not libc or
+// thread_local. The main thread may use anything.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include <rawthread/result.hpp>
+
+namespace rawthread {
+
+// A thread's identifier: nonzero, unique among live threads, the same value
+// start_new_thread returned for the thread; may be reused after it ends.
+using Ident = unsigned long;
+
+// The smallest stack size stack_size() accepts besides 0 (Python's 32 KiB).
+inline constexpr std::size_t MIN_STACK_SIZE = 32768;
+// The stack a thread gets while stack_size() is 0.
+inline constexpr std::size_t DEFAULT_STACK_SIZE = 128 * 1024;
+
+namespace detail {
+
+// The decayed copies of a callable and its arguments, stored at the top of the
+// new thread's stack mapping and invoked there as rvalues.
+template <class F, class... Args>
+struct StoredCall {
+  std::tuple<F, Args...> call;
+
+  template <class... U>
+  explicit StoredCall(U&&... parts) : call(std::forward<U>(parts)...) {}
+
+  // Runs in the new thread: invoke, then destroy the stored copies.
+  static void run(void* self) noexcept {
+    auto* stored = static_cast<StoredCall*>(self);
+    std::apply([](F& fn, Args&... args) { std::invoke(std::move(fn), std::move(args)...); },
+               stored->call);
+    stored->~StoredCall();
+  }
+  // Runs in the parent when the thread could not be started.
+  static void discard(void* self) noexcept { static_cast<StoredCall*>(self)->~StoredCall(); }
+};
+
+// A new thread's mapping, before it runs: where to construct its payload, and
+// its control block.
+struct ThreadSlot {
+  void* payload;
+  void* control;
+};
+// Maps a new thread's region with room for a payload of `size` bytes aligned
+// to `align`.
+Result<ThreadSlot> map_thread(std::size_t size, std::size_t align) noexcept;
+// Starts the thread mapped by map_thread once its payload is constructed. On
+// failure it calls discard(payload) and unmaps the region.
+Result<Ident> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,
+                           void (*discard)(void*) noexcept) noexcept;
+
+}  // namespace detail
+
+// Python's start_new_thread(function, args): starts a thread that runs
+// std::invoke(std::move(f), std::move(args)...) on decayed copies stored in
+// its own stack mapping, and returns its ident. The thread ends when fn
+// returns; its return value is discarded. Failure: thread_error
+// "can't start new thread" with the kernel's errno; no thread and no mapping
+// are left behind.
+template <class F, class... Args>
+Result<Ident> start_new_thread(F&& fn, Args&&... args) {
+  using Stored = detail::StoredCall<std::decay_t<F>, std::decay_t<Args>...>;
+  static_assert(std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>,
+                "start_new_thread: fn must be invocable with rvalue copies of args");
+  Result<detail::ThreadSlot> slot = detail::map_thread(sizeof(Stored), alignof(Stored));
+  if (!slot) return slot.error();
+  ::new (slot->payload) Stored(std::forward<F>(fn), std::forward<Args>(args)...);
+  return detail::clone_thread(*slot, &Stored::run, &Stored::discard);
+}
+
+// Python's get_ident(): the calling thread's ident. No system call.
+Ident get_ident() noexcept;
+
+// Python's get_native_id(): the kernel's thread id (gettid).
+long get_native_id() noexcept;
+
+// Python's exit(): ends the calling thread at once. Objects on its stack are
+// not destroyed; a rawthread thread's stack is released. In the main thread it
+// ends only the main thread: the process exits with status 0 when its last
+// thread ends.
+[[noreturn]] void exit_thread() noexcept;
+
+// Python's _count(): threads started by start_new_thread that have not ended.
+// A thread counts as ended once its stack is unmapped.
+std::size_t thread_count() noexcept;
+
+// Python's stack_size(): the stack size for threads started from now on;
+// 0 means DEFAULT_STACK_SIZE.
+std::size_t stack_size() noexcept;
+// Sets it and returns the old setting. `size` is 0 or at least MIN_STACK_SIZE:
+//   negative        value_error "size must be 0 or a positive value"
+//   1..32767        value_error "size not valid: ..."
+// There is no upper bound here; a size too large to map makes
+// start_new_thread fail. A thread gets at least `size` bytes of stack,
+// rounded up to whole pages, with a PROT_NONE guard page directly below it.
+Result<std::size_t> stack_size(long size) noexcept;
+
+}  // namespace rawthread

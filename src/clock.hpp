@@ -1,0 +1,34 @@
+// CLOCK_MONOTONIC time and the absolute deadlines futex waits take.
+#pragma once
+
+#include <cstdint>
+
+#include "sys.hpp"
+
+namespace rawthread::clock {
+
+inline constexpr std::int64_t kNanosPerSecond = 1'000'000'000;
+
+// A deadline the kernel never reaches (it clamps it to KTIME_MAX). Waits that
+// must stay interruptible pass it instead of no deadline: a handler ends a
+// timed futex wait with EINTR even when installed with SA_RESTART, an untimed
+// one would be restarted silently.
+inline constexpr sys::Timespec kNever{INT64_MAX, 0};
+
+inline std::int64_t now_ns() noexcept {
+  sys::Timespec now{};
+  sys::clock_gettime(sys::kClockMonotonic, &now);
+  return now.tv_sec * kNanosPerSecond + now.tv_nsec;
+}
+
+// The absolute CLOCK_MONOTONIC time `seconds` (0 .. TIMEOUT_MAX) from now,
+// rounded up to whole nanoseconds so that a wait never ends early.
+inline sys::Timespec deadline_after(double seconds) noexcept {
+  double wait_ns = seconds * static_cast<double>(kNanosPerSecond);
+  auto whole_ns = static_cast<std::int64_t>(wait_ns);
+  if (static_cast<double>(whole_ns) < wait_ns) ++whole_ns;
+  std::int64_t at = now_ns() + whole_ns;  // TIMEOUT_MAX leaves 2^62 ns of room
+  return {at / kNanosPerSecond, at % kNanosPerSecond};
+}
+
+}  // namespace rawthread::clock

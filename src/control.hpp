@@ -1,0 +1,69 @@
+// The control block: what a thread rawthread started knows about itself.
+//
+// It lives at the top of the thread's own mapping, next to the thread
+// pointer, so a thread finds it from one register read:
+//
+//   x86_64 (TLS variant II)   tp -> [ABI TCB, 64 bytes][Control]
+//   aarch64 (variant I)       [Control][ABI TCB, 16 bytes] <- tp
+//   riscv64 (variant I)       [Control] <- tp
+//
+// The main thread and threads started by a libc have a TCB of their libc's at
+// the thread pointer instead. own() tells the two apart by a tag that only
+// rawthread writes. Reading it from a libc's TCB is safe: on every arch that
+// address lies inside the libc's thread descriptor (glibc's and musl's struct
+// pthread start at tp on x86_64 and end at tp on aarch64 and riscv64), and the
+// tag, derived from its own address, does not occur there.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "thread_pointer.hpp"  // arch/<arch>/
+
+namespace rawthread {
+
+struct Control {
+  std::uintptr_t tag;  // tag_for(this) in a thread rawthread started
+  std::atomic<std::uint32_t> interrupt_request;  // 1 while a request awaits its acquire
+  std::int32_t tid;                              // written by clone: CLONE_PARENT_SETTID
+  void* map_base;                                // the thread's whole mapping
+  std::size_t map_size;
+  void (*run)(void*) noexcept;  // invokes and destroys the stored callable
+  void* payload;                // the stored callable, just below this block
+};
+
+namespace control {
+
+// The thread pointer block: the control block and the ABI's TCB, in the order
+// the arch's TLS variant puts them, aligned as glibc aligns its TCB.
+inline constexpr std::size_t kBlockSize = sizeof(Control) + arch::kAbiTcbSize;
+inline constexpr std::size_t kBlockAlign = 64;
+
+inline std::uintptr_t tag_for(const Control* self) noexcept {
+  return reinterpret_cast<std::uintptr_t>(self) ^ 0x7261777468726561;  // "rawthrea"
+}
+
+// The control block of a thread pointer block at `block`; its thread
+// pointer; and the way back.
+inline Control* in_block(std::uintptr_t block) noexcept {
+  return reinterpret_cast<Control*>(arch::kControlAboveTp ? block + arch::kAbiTcbSize : block);
+}
+inline std::uintptr_t tp_of(const Control* self) noexcept {
+  auto address = reinterpret_cast<std::uintptr_t>(self);
+  return arch::kControlAboveTp ? address - arch::kAbiTcbSize : address + sizeof(Control);
+}
+inline Control* at(std::uintptr_t tp) noexcept {
+  return reinterpret_cast<Control*>(arch::kControlAboveTp ? tp + arch::kAbiTcbSize
+                                                          : tp - sizeof(Control));
+}
+
+// The calling thread's control block, or null in a thread rawthread did not
+// start (the main thread, a libc's threads).
+inline Control* own() noexcept {
+  Control* self = at(arch::thread_pointer());
+  return self->tag == tag_for(self) ? self : nullptr;
+}
+
+}  // namespace control
+}  // namespace rawthread

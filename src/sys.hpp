@@ -1,0 +1,132 @@
+// The system calls rawthread makes, typed, on the arch's raw syscallN.
+//
+// Each returns what the kernel returned: a result >= 0, or -errno. Nothing
+// here touches errno, allocates or locks. Constants come from the kernel's
+// UAPI headers, except the few whose UAPI headers clash with a libc's in the
+// same translation unit; those are spelled out with the header they match.
+#pragma once
+
+#include <asm/errno.h>
+#include <asm/unistd.h>
+#include <linux/futex.h>
+#include <linux/mman.h>
+#include <linux/sched.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "syscall.hpp"  // arch/<arch>/: syscall0..syscall6
+
+namespace rawthread::sys {
+
+// struct __kernel_timespec on 64-bit targets (<linux/time_types.h>).
+struct Timespec {
+  long tv_sec;
+  long tv_nsec;
+};
+
+inline constexpr int kClockMonotonic = 1;     // CLOCK_MONOTONIC, <linux/time.h>
+inline constexpr int kSigBlock = 0;           // SIG_BLOCK, <asm-generic/signal-defs.h>
+inline constexpr unsigned long kSigDfl = 0;   // SIG_DFL
+inline constexpr unsigned long kSigIgn = 1;   // SIG_IGN
+inline constexpr long kSigsetSize = 8;        // the kernel's sigset_t: 64 signals
+inline constexpr int kMaxSignal = 64;         // _NSIG on x86_64, aarch64, riscv64
+
+// struct sigaction as rt_sigaction takes it. Only sa_handler, the first word
+// on every arch, is read; the rest is room for flags, restorer and mask.
+struct KernelSigaction {
+  unsigned long handler;
+  unsigned long rest[3];
+};
+
+// Casts each argument to the long the register holds.
+template <class T>
+inline long arg(T value) noexcept {
+  if constexpr (std::is_null_pointer_v<T>)
+    return 0;
+  else if constexpr (std::is_pointer_v<T>)
+    return reinterpret_cast<long>(value);
+  else
+    return static_cast<long>(value);
+}
+
+template <class... A>
+inline long call(long n, A... a) noexcept {
+  constexpr std::size_t count = sizeof...(A);
+  static_assert(count <= 6, "Linux system calls take at most six arguments");
+  [[maybe_unused]] long v[count + 1] = {arg(a)...};
+  if constexpr (count == 0)
+    return arch::syscall0(n);
+  else if constexpr (count == 1)
+    return arch::syscall1(n, v[0]);
+  else if constexpr (count == 2)
+    return arch::syscall2(n, v[0], v[1]);
+  else if constexpr (count == 3)
+    return arch::syscall3(n, v[0], v[1], v[2]);
+  else if constexpr (count == 4)
+    return arch::syscall4(n, v[0], v[1], v[2], v[3]);
+  else if constexpr (count == 5)
+    return arch::syscall5(n, v[0], v[1], v[2], v[3], v[4]);
+  else
+    return arch::syscall6(n, v[0], v[1], v[2], v[3], v[4], v[5]);
+}
+
+// A mapping's address comes back as a long; -4095..-1 are errors.
+inline bool failed(long ret) noexcept { return static_cast<unsigned long>(ret) > -4096UL; }
+
+inline long mmap(std::size_t size, int prot, int flags) noexcept {
+  return call(__NR_mmap, nullptr, size, prot, flags, -1, 0);
+}
+inline long mprotect(void* addr, std::size_t size, int prot) noexcept {
+  return call(__NR_mprotect, addr, size, prot);
+}
+inline long munmap(void* addr, std::size_t size) noexcept {
+  return call(__NR_munmap, addr, size);
+}
+
+// Sleeps while *word == expected, until FUTEX_WAKE, a signal handler, or the
+// absolute CLOCK_MONOTONIC `deadline` (none when null). FUTEX_WAIT_BITSET
+// takes an absolute time, and without FUTEX_CLOCK_REALTIME it is monotonic: a
+// wait resumed after a signal keeps its deadline and setting the wall clock
+// moves nothing. Returns 0 (woken, maybe spuriously), -EAGAIN (*word had
+// changed), -EINTR (a handler ran) or -ETIMEDOUT.
+inline long futex_wait(const std::atomic<std::uint32_t>* word, std::uint32_t expected,
+                       const Timespec* deadline) noexcept {
+  return call(__NR_futex, word, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected, deadline,
+              nullptr, FUTEX_BITSET_MATCH_ANY);
+}
+inline long futex_wake(const std::atomic<std::uint32_t>* word, int count) noexcept {
+  return call(__NR_futex, word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, count);
+}
+
+inline long clock_gettime(int clock, Timespec* now) noexcept {
+  return call(__NR_clock_gettime, clock, now);
+}
+
+inline long openat(int dirfd, const char* path, int flags) noexcept {
+  return call(__NR_openat, dirfd, path, flags);
+}
+inline long read(int fd, void* buf, std::size_t size) noexcept {
+  return call(__NR_read, fd, buf, size);
+}
+inline long close(int fd) noexcept { return call(__NR_close, fd); }
+
+inline long gettid() noexcept { return call(__NR_gettid); }
+inline long getpid() noexcept { return call(__NR_getpid); }
+inline long tgkill(long tgid, long tid, int signum) noexcept {
+  return call(__NR_tgkill, tgid, tid, signum);
+}
+inline long rt_sigaction(int signum, const KernelSigaction* act, KernelSigaction* old) noexcept {
+  return call(__NR_rt_sigaction, signum, act, old, kSigsetSize);
+}
+inline long rt_sigprocmask(int how, const std::uint64_t* set, std::uint64_t* old) noexcept {
+  return call(__NR_rt_sigprocmask, how, set, old, kSigsetSize);
+}
+
+[[noreturn]] inline void exit_thread(int status) noexcept {
+  for (;;) call(__NR_exit, status);  // exit, not exit_group: this thread only
+}
+
+}  // namespace rawthread::sys

@@ -1,0 +1,144 @@
+// Threads: one mapping each, started with clone(), ended by unmapping itself.
+//
+// A thread's mapping, low to high addresses:
+//
+//   [guard page][stack ............................][stored call][tp block]
+//    PROT_NONE   >= stack_size(), grows down          payload      Control + ABI TCB
+//
+// One mmap holds it all, so the thread can release everything with one
+// munmap as it exits, and the stack's top page also holds the control data.
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include <rawthread/thread.hpp>
+
+#include "control.hpp"
+#include "errors.hpp"
+#include "page_size.hpp"
+#include "sys.hpp"
+
+// arch/<arch>/clone.S, exit.S
+extern "C" long rawthread_clone(void (*entry)(void*), void* arg, void* stack,
+                                unsigned long flags, std::uintptr_t tls, std::int32_t* tid);
+extern "C" [[noreturn]] void rawthread_unmap_and_exit(void* base, std::size_t size,
+                                                      std::atomic<std::size_t>* live_threads);
+
+namespace rawthread {
+namespace {
+
+// A thread shares memory, files, cwd, signal handlers, SysV semaphore undo and
+// the thread group with its creator, gets its own thread pointer, and has its
+// tid written to its control block before clone returns. No exit signal.
+constexpr unsigned long kCloneFlags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+                                      CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS |
+                                      CLONE_PARENT_SETTID;
+// QEMU's user mode takes a CLONE_VM clone as a thread only with all of these
+// (linux-user/syscall.c, CLONE_THREAD_FLAGS) and fails it with EINVAL otherwise.
+constexpr unsigned long kQemuThreadFlags =
+    CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
+static_assert((kCloneFlags & kQemuThreadFlags) == kQemuThreadFlags);
+
+// Threads started and not yet ended. The exit stub decrements it after the
+// munmap, so a count back at its old value means the stacks are gone too.
+std::atomic<std::size_t> live_threads{0};
+static_assert(sizeof(live_threads) == sizeof(std::size_t) && decltype(live_threads)::is_always_lock_free);
+
+constexpr std::uintptr_t align_down(std::uintptr_t value, std::size_t align) {
+  return value & ~(static_cast<std::uintptr_t>(align) - 1);
+}
+
+// a + b, or false when it overflows.
+constexpr bool add(std::size_t& sum, std::size_t a, std::size_t b) {
+  return !__builtin_add_overflow(a, b, &sum);
+}
+
+[[noreturn]] void finish(Control* self) noexcept {
+  // From the munmap on there is no stack: a signal handler would fault on it.
+  // Block every signal that can be blocked; signals sent to this thread die
+  // with it, the kernel hands the process's own to another thread.
+  const std::uint64_t all = ~std::uint64_t{0};
+  sys::rt_sigprocmask(sys::kSigBlock, &all, nullptr);
+  rawthread_unmap_and_exit(self->map_base, self->map_size, &live_threads);
+}
+
+// The new thread's first C++ frame, called by the clone trampoline on the new
+// stack with the thread pointer already set (CLONE_SETTLS).
+[[noreturn]] void thread_entry(void* arg) noexcept {
+  auto* self = static_cast<Control*>(arg);
+  self->run(self->payload);
+  finish(self);
+}
+
+}  // namespace
+
+namespace detail {
+
+Result<ThreadSlot> map_thread(std::size_t size, std::size_t align) noexcept {
+  const std::size_t page = page_size();
+  const std::size_t stack = stack_size() != 0 ? stack_size() : DEFAULT_STACK_SIZE;
+  if (align < 16) align = 16;
+
+  // Room above the stack: payload, tp block, the slack to align both, and the
+  // 32 bytes the clone trampoline may take to align and hand over its frame.
+  constexpr std::size_t kFixed = control::kBlockSize + control::kBlockAlign + 32;
+  std::size_t top = 0, wanted = 0, rounded = 0, total = 0;
+  if (!add(top, size, align) || !add(top, top, kFixed) ||
+      !add(wanted, stack, top) || !add(rounded, wanted, page - 1) ||
+      !add(total, align_down(rounded, page), page))
+    return errors::cant_start_thread(-ENOMEM);
+
+  long mapped = sys::mmap(total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK);
+  if (sys::failed(mapped)) return errors::cant_start_thread(mapped);
+  auto base = static_cast<std::uintptr_t>(mapped);
+  // The guard page: an overflow faults here instead of running into the
+  // mapping below.
+  if (long ret = sys::mprotect(reinterpret_cast<void*>(base), page, PROT_NONE); ret < 0) {
+    sys::munmap(reinterpret_cast<void*>(base), total);
+    return errors::cant_start_thread(ret);
+  }
+
+  std::uintptr_t block = align_down(base + total - control::kBlockSize, control::kBlockAlign);
+  Control* self = control::in_block(block);  // zeroed, as all fresh anonymous memory
+  self->tag = control::tag_for(self);
+  self->map_base = reinterpret_cast<void*>(base);
+  self->map_size = total;
+  self->payload = reinterpret_cast<void*>(align_down(block - size, align));
+  arch::init_abi_tcb(control::tp_of(self));
+  return ThreadSlot{self->payload, self};
+}
+
+Result<Ident> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,
+                           void (*discard)(void*) noexcept) noexcept {
+  auto* self = static_cast<Control*>(slot.control);
+  self->run = run;
+  std::uintptr_t tp = control::tp_of(self);
+  // Counted before it exists: the thread may end before clone returns here.
+  live_threads.fetch_add(1, std::memory_order_relaxed);
+  long tid = rawthread_clone(&thread_entry, self, slot.payload, kCloneFlags, tp, &self->tid);
+  if (tid < 0) {
+    live_threads.fetch_sub(1, std::memory_order_relaxed);
+    discard(slot.payload);
+    sys::munmap(self->map_base, self->map_size);
+    return errors::cant_start_thread(tid);
+  }
+  return Ident{tp};
+}
+
+}  // namespace detail
+
+Ident get_ident() noexcept { return arch::thread_pointer(); }
+
+long get_native_id() noexcept {
+  if (const Control* self = control::own()) return self->tid;
+  return sys::gettid();
+}
+
+void exit_thread() noexcept {
+  if (Control* self = control::own()) finish(self);
+  sys::exit_thread(0);  // the main thread, or one a libc started: end just it
+}
+
+std::size_t thread_count() noexcept { return live_threads.load(std::memory_order_relaxed); }
+
+}  // namespace rawthread
