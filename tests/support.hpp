@@ -1,0 +1,357 @@
+// tests/support.hpp: helpers shared by the GoogleTest suites.
+//
+// Two worlds meet in these tests:
+//  - the main thread (and HelperThread helpers a test makes) may use anything:
+//    libc, gtest, clock_gettime, nanosleep, /proc;
+//  - the body of a thread started with rawthread::start_new_thread may use only
+//    rawthread, std::atomic and memory allocated before it started: the
+//    library's threads are invisible to libc. Such bodies record what they saw
+//    in atomics and the main thread asserts on them.
+// Helpers meant for thread bodies say so; every other helper is main-thread
+// only. Every wait on the main thread has a deadline, so no test can hang.
+#pragma once
+
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include <rawthread/rawthread.hpp>
+
+namespace rt_test {
+
+// How long the main thread waits for something that should happen "soon"
+// before it gives up and fails. Generous: the suite also runs under QEMU.
+inline constexpr double kDeadline = 30.0;
+
+// ---------------------------------------------------------------- thread bodies
+
+// Sleeps the calling rawthread thread for about `seconds` without libc: a timed
+// acquire of a private lock that is already held returns false after its
+// timeout. Safe in thread bodies.
+inline void body_sleep(double seconds) noexcept {
+  rawthread::Lock held;
+  (void)held.acquire(false);
+  (void)held.acquire(true, seconds);
+}
+
+// Writes one byte in every page of a `bytes` long stack array, from the top
+// (highest address, nearest the caller's frame) down, so that running out of
+// stack faults on the guard page first. Safe in thread bodies: no libc, no
+// memset (the array is volatile and written page by page).
+[[gnu::noinline]] inline void touch_stack_down(volatile char* base, std::size_t bytes) noexcept {
+  for (std::size_t off = bytes; off > 0;) {
+    off = off > 4096 ? off - 4096 : 0;
+    base[off] = static_cast<char>(off);
+  }
+  base[bytes - 1] = 1;
+}
+
+// Whether an acquire took the lock / returned false, without the trap that
+// value() on an error would be. Safe in thread bodies.
+inline bool is_true(const rawthread::Result<bool>& r) noexcept { return r.has_value() && *r; }
+inline bool is_false(const rawthread::Result<bool>& r) noexcept { return r.has_value() && !*r; }
+
+// ---------------------------------------------------------------- main thread
+
+inline std::int64_t now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+inline double seconds_since(std::int64_t start_ns) {
+  return static_cast<double>(now_ns() - start_ns) / 1e9;
+}
+
+inline std::int64_t to_ns(double seconds) { return static_cast<std::int64_t>(seconds * 1e9); }
+
+// Sleeps the whole time even when signal handlers run meanwhile.
+inline void sleep_ms(long ms) {
+  timespec ts{ms / 1000, (ms % 1000) * 1000000};
+  while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
+  }
+}
+
+// Polls `pred` every millisecond until it holds or `seconds` have passed.
+// Returns its last value.
+template <class Pred>
+bool wait_for(Pred pred, double seconds = kDeadline) {
+  std::int64_t deadline = now_ns() + to_ns(seconds);
+  for (;;) {
+    if (pred()) return true;
+    if (now_ns() >= deadline) return pred();
+    sleep_ms(1);
+  }
+}
+
+// Waits until thread_count() is `count`; returns whether it got there.
+inline bool wait_thread_count(std::size_t count, double seconds = kDeadline) {
+  return wait_for([count] { return rawthread::thread_count() == count; }, seconds);
+}
+
+inline long gettid_now() { return static_cast<long>(::syscall(SYS_gettid)); }
+
+// Number of lines in /proc/self/maps: one per mapping. Reads with plain
+// read() into a static buffer so counting allocates nothing.
+inline long maps_lines() {
+  int fd = ::open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  static char buf[1 << 16];
+  long lines = 0;
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    for (ssize_t i = 0; i < n; ++i) lines += buf[i] == '\n';
+  }
+  ::close(fd);
+  return lines;
+}
+
+// One line of /proc/self/maps: [start, end) and the permission letters.
+struct Mapping {
+  std::uintptr_t start = 0, end = 0;
+  char perms[5] = {};
+};
+
+// Finds the mapping that contains `addr` and the one that ends exactly where
+// it starts (the one directly below), if any. Main thread only.
+inline bool find_mapping(std::uintptr_t addr, Mapping* containing, Mapping* below,
+                         bool* has_below) {
+  FILE* maps = std::fopen("/proc/self/maps", "re");
+  if (maps == nullptr) return false;
+  static Mapping all[8192];
+  int count = 0;
+  char line[512];
+  while (count < 8192 && std::fgets(line, sizeof line, maps) != nullptr) {
+    unsigned long start, end;
+    char perms[5];
+    if (std::sscanf(line, "%lx-%lx %4s", &start, &end, perms) == 3) {
+      all[count].start = start;
+      all[count].end = end;
+      std::memcpy(all[count].perms, perms, sizeof perms);
+      ++count;
+    }
+  }
+  std::fclose(maps);
+  bool found = false;
+  for (int i = 0; i < count; ++i) {
+    if (addr >= all[i].start && addr < all[i].end) {
+      *containing = all[i];
+      found = true;
+    }
+  }
+  if (!found) return false;
+  *has_below = false;
+  for (int i = 0; i < count; ++i) {
+    if (all[i].end == containing->start) {
+      *below = all[i];
+      *has_below = true;
+    }
+  }
+  return true;
+}
+
+// The scheduler state letter of thread `tid` of this process ('R', 'S', ...),
+// from the field after the ")" in /proc/self/task/<tid>/stat; '?' if unreadable.
+inline char thread_state(long tid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return '?';
+  char buf[512];
+  ssize_t n;
+  do {
+    n = ::read(fd, buf, sizeof buf - 1);
+  } while (n < 0 && errno == EINTR);
+  ::close(fd);
+  if (n <= 0) return '?';
+  buf[n] = '\0';
+  const char* paren = std::strrchr(buf, ')');
+  if (paren == nullptr || paren[1] != ' ') return '?';
+  return paren[2];
+}
+
+// Waits until thread `tid` has been sleeping ('S') for `polls` consecutive
+// polls a millisecond apart: then it is inside a blocking system call, not
+// between a check and the call. Returns false after `seconds`.
+inline bool wait_until_sleeping(long tid, int polls = 5, double seconds = 20.0) {
+  std::int64_t deadline = now_ns() + to_ns(seconds);
+  int in_a_row = 0;
+  while (now_ns() < deadline) {
+    in_a_row = thread_state(tid) == 'S' ? in_a_row + 1 : 0;
+    if (in_a_row >= polls) return true;
+    sleep_ms(1);
+  }
+  return false;
+}
+
+inline int tgkill_main(long main_tid, int sig) {
+  return static_cast<int>(::syscall(SYS_tgkill, static_cast<long>(::getpid()), main_tid, sig));
+}
+
+// Installs a signal disposition for the scope of a test and restores the old
+// one after. Handlers go in without SA_RESTART, as Python installs them.
+class SignalGuard {
+ public:
+  SignalGuard(int sig, void (*handler)(int)) : sig_(sig) {
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART
+    ok_ = ::sigaction(sig, &sa, &old_) == 0;
+  }
+  ~SignalGuard() {
+    if (ok_) ::sigaction(sig_, &old_, nullptr);
+  }
+  SignalGuard(const SignalGuard&) = delete;
+  SignalGuard& operator=(const SignalGuard&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  int sig_;
+  bool ok_ = false;
+  struct sigaction old_;
+};
+
+// A libc thread for test-side helpers (they may use libc, /proc, signals).
+// It is detached and joined by waiting, with a deadline, for the flag it sets
+// as its last act: glibc's pthread_join sleeps with FUTEX_CLOCK_REALTIME, and
+// the suite is checked under strace for that flag, which rawthread never uses.
+class HelperThread {
+ public:
+  HelperThread() = default;
+  template <class F>
+  explicit HelperThread(F&& fn) : done_(std::make_shared<std::atomic<bool>>(false)) {
+    std::thread([done = done_, fn = std::forward<F>(fn)]() mutable {
+      fn();
+      done->store(true);
+    }).detach();
+  }
+  HelperThread(HelperThread&&) = default;
+  HelperThread& operator=(HelperThread&& other) {
+    join();
+    done_ = std::move(other.done_);
+    return *this;
+  }
+  ~HelperThread() { join(); }
+
+  bool joinable() const { return done_ != nullptr; }
+  void join() {
+    if (!done_) return;
+    if (!wait_for([this] { return done_->load(); }))
+      ADD_FAILURE() << "a helper thread did not finish within " << kDeadline << " s";
+    done_.reset();
+  }
+
+ private:
+  std::shared_ptr<std::atomic<bool>> done_;
+};
+
+// Runs `rescue` on a HelperThread if it is not dismissed within `seconds`:
+// a test that blocks the main thread in an untimed wait arms one that releases
+// the lock, so a library that misses a wake-up fails the test instead of
+// hanging it. The destructor dismisses and joins.
+class Watchdog {
+ public:
+  Watchdog(double seconds, std::function<void()> rescue)
+      : thread_([this, seconds, rescue = std::move(rescue)] {
+          std::unique_lock<std::mutex> guard(mutex_);
+          if (!cv_.wait_for(guard, std::chrono::duration<double>(seconds),
+                            [this] { return dismissed_; })) {
+            fired_ = true;
+            guard.unlock();
+            rescue();
+          }
+        }) {}
+  ~Watchdog() { dismiss(); }
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+  void dismiss() {
+    {
+      std::lock_guard<std::mutex> guard(mutex_);
+      dismissed_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  // Whether the rescue ran (valid after dismiss()).
+  bool fired() const { return fired_; }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool dismissed_ = false;
+  std::atomic<bool> fired_{false};
+  HelperThread thread_;  // last: starts after the members it uses exist
+};
+
+// Last resort for a watchdog: releases `lock` and wakes every sleeper on its
+// futex word (private and shared), so a main thread stuck in an untimed wait
+// after a lost wake-up gets out and the test fails instead of hanging.
+inline void rescue_lock(rawthread::Lock& lock) {
+  (void)lock.release();
+  void* word = static_cast<void*>(&lock);
+  ::syscall(SYS_futex, word, FUTEX_WAKE, 0x7fffffff, nullptr, nullptr, 0);
+  ::syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 0x7fffffff, nullptr, nullptr, 0);
+}
+
+// Base fixture: every test ends with thread_count() back where it started, so
+// no thread of one test outlives it into the next.
+class RawthreadTest : public ::testing::Test {
+ protected:
+  void SetUp() override { base_count_ = rawthread::thread_count(); }
+  void TearDown() override {
+    EXPECT_TRUE(wait_thread_count(base_count_))
+        << "threads still running at the end of the test: thread_count() = "
+        << rawthread::thread_count() << ", expected " << base_count_;
+  }
+  std::size_t base_count_ = 0;
+};
+
+// Expects `r` to hold the error (kind, message, sys_errno).
+template <class R>
+void expect_error(const R& r, rawthread::Errc kind, const char* message, int sys_errno = 0) {
+  ASSERT_FALSE(r.has_value());
+  EXPECT_FALSE(static_cast<bool>(r));
+  EXPECT_EQ(r.error().kind, kind);
+  ASSERT_NE(r.error().message, nullptr);
+  EXPECT_STREQ(r.error().message, message);
+  EXPECT_EQ(r.error().sys_errno, sys_errno);
+}
+
+inline const char* errc_name(rawthread::Errc e) {
+  switch (e) {
+    case rawthread::Errc::thread_error: return "thread_error";
+    case rawthread::Errc::value_error: return "value_error";
+    case rawthread::Errc::overflow_error: return "overflow_error";
+    case rawthread::Errc::interrupted: return "interrupted";
+  }
+  return "?";
+}
+
+}  // namespace rt_test
+
+namespace rawthread {
+// Lets gtest print an Errc in failure messages.
+inline void PrintTo(Errc e, std::ostream* os) { *os << rt_test::errc_name(e); }
+}  // namespace rawthread
