@@ -15,6 +15,7 @@
 #include <linux/futex.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -104,6 +105,25 @@ bool wait_for(Pred pred, double seconds = kDeadline) {
 // Waits until thread_count() is `count`; returns whether it got there.
 inline bool wait_thread_count(std::size_t count, double seconds = kDeadline) {
   return wait_for([count] { return rawthread::thread_count() == count; }, seconds);
+}
+
+// Waits for child `pid` up to `seconds`; kills it after that. Returns the
+// wait status, -1 if it had to be killed, -2 if waitpid failed.
+inline int wait_child(pid_t pid, double seconds) {
+  std::int64_t deadline = now_ns() + to_ns(seconds);
+  int status = 0;
+  for (;;) {
+    pid_t got = ::waitpid(pid, &status, WNOHANG);
+    if (got == pid) return status;
+    if (got < 0 && errno != EINTR) return -2;
+    if (now_ns() >= deadline) {
+      ::kill(pid, SIGKILL);
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      return -1;
+    }
+    sleep_ms(2);
+  }
 }
 
 inline long gettid_now() { return static_cast<long>(::syscall(SYS_gettid)); }

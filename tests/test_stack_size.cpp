@@ -235,25 +235,6 @@ TEST_F(StackSizeTest, FailedStartDestroysTheStoredCopies) {
   EXPECT_EQ(destroyed.load(), 1) << "the argument's copies were leaked or destroyed twice";
 }
 
-// Waits for `pid` up to `seconds`; kills it after that. Returns the wait
-// status, or -1 if it had to be killed.
-int wait_child(pid_t pid, double seconds) {
-  std::int64_t deadline = rt_test::now_ns() + rt_test::to_ns(seconds);
-  int status = 0;
-  for (;;) {
-    pid_t got = ::waitpid(pid, &status, WNOHANG);
-    if (got == pid) return status;
-    if (got < 0 && errno != EINTR) return -2;
-    if (rt_test::now_ns() >= deadline) {
-      ::kill(pid, SIGKILL);
-      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
-      return -1;
-    }
-    rt_test::sleep_ms(2);
-  }
-}
-
 TEST_F(StackSizeTest, GuardPageLiesDirectlyBelowTheStack) {
   // A thread reports the address of a local; /proc/self/maps must show its
   // stack's mapping with a PROT_NONE ("---") page directly below, and at least
@@ -334,7 +315,7 @@ TEST_F(StackSizeTest, StackOverflowFaultsOnTheGuardPage) {
     wait_for([] { return g_recursion_done.load() != 0; }, 10.0);
     ::_exit(g_recursion_done.load() != 0 ? 0 : 5);  // 0: the overflow did not fault
   }
-  int status = wait_child(pid, 30.0);
+  int status = rt_test::wait_child(pid, 30.0);
   ASSERT_GE(status, 0) << "the child did not end (killed)";
   if (WIFEXITED(status)) {
     ADD_FAILURE() << "the child exited with status " << WEXITSTATUS(status)

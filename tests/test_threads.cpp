@@ -479,25 +479,6 @@ TEST_F(ThreadTest, ManyThreadsExitThread) {
   EXPECT_EQ(g_exit_after.load(), 0);
 }
 
-// Waits for `pid` up to `seconds`; kills it after that. Returns the wait status,
-// or -1 if it had to be killed.
-int wait_child(pid_t pid, double seconds) {
-  std::int64_t deadline = rt_test::now_ns() + rt_test::to_ns(seconds);
-  int status = 0;
-  for (;;) {
-    pid_t got = ::waitpid(pid, &status, WNOHANG);
-    if (got == pid) return status;
-    if (got < 0 && errno != EINTR) return -2;
-    if (rt_test::now_ns() >= deadline) {
-      ::kill(pid, SIGKILL);
-      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
-      return -1;
-    }
-    rt_test::sleep_ms(2);
-  }
-}
-
 TEST_F(ThreadTest, ExitThreadInMainEndsOnlyTheMainThread) {
   // In a forked child: main starts a thread that sleeps ~0.2 s and then sets a
   // flag in shared memory, and calls exit_thread(). The thread must finish its
@@ -523,7 +504,7 @@ TEST_F(ThreadTest, ExitThreadInMainEndsOnlyTheMainThread) {
     flags[1].store(1);  // unreachable
     ::_exit(3);
   }
-  int status = wait_child(pid, 20.0);
+  int status = rt_test::wait_child(pid, 20.0);
   ASSERT_GE(status, 0) << "the child did not exit within 20 s (killed)";
   EXPECT_TRUE(WIFEXITED(status)) << "child ended by signal " << WTERMSIG(status);
   if (WIFEXITED(status)) {
