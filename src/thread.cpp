@@ -76,7 +76,8 @@ namespace detail {
 
 Result<ThreadSlot> map_thread(std::size_t size, std::size_t align) noexcept {
   const std::size_t page = page_size();
-  const std::size_t stack = stack_size() != 0 ? stack_size() : DEFAULT_STACK_SIZE;
+  const std::size_t setting = stack_size();  // read once: another thread may change it
+  const std::size_t stack = setting != 0 ? setting : DEFAULT_STACK_SIZE;
   if (align < 16) align = 16;
 
   // Room above the stack: payload, tp block, the slack to align both, and the
