@@ -281,6 +281,20 @@ Lock g_counter_lock;
 long g_counter;
 std::atomic<int> g_counter_failures;
 
+// One increment of g_counter under g_counter_lock, taken with
+// acquire(true, timeout) (-1: untimed) and given back with release(); an
+// acquire that does not take the lock, or a failed release, counts in
+// g_counter_failures. Safe in thread bodies: rawthread and atomics only.
+void increment_with_acquire(double timeout) {
+  Result<bool> got = g_counter_lock.acquire(true, timeout);
+  if (!got.has_value() || !*got) {
+    g_counter_failures.fetch_add(1);
+    return;
+  }
+  g_counter = g_counter + 1;
+  if (!g_counter_lock.release().has_value()) g_counter_failures.fetch_add(1);
+}
+
 TEST_F(LockTest, CounterWithLockUnlock) {
   g_counter = 0;
   run_counter_test(
@@ -301,15 +315,7 @@ TEST_F(LockTest, CounterWithAcquireRelease) {
   g_counter_failures = 0;
   run_counter_test(
       [] {
-        for (int i = 0; i < kIncrements; ++i) {
-          Result<bool> got = g_counter_lock.acquire();
-          if (!got.has_value() || !*got) {
-            g_counter_failures.fetch_add(1);
-            continue;
-          }
-          g_counter = g_counter + 1;
-          if (!g_counter_lock.release().has_value()) g_counter_failures.fetch_add(1);
-        }
+        for (int i = 0; i < kIncrements; ++i) increment_with_acquire(-1);
       },
       base_count_);
   EXPECT_EQ(g_counter_failures.load(), 0);
@@ -325,28 +331,12 @@ TEST_F(LockTest, CounterWithTimedAcquireAndMainContending) {
   finished = 0;
   for (int t = 0; t < 3; ++t) {
     auto r = start_new_thread([] {
-      for (int i = 0; i < kIncrements; ++i) {
-        Result<bool> got = g_counter_lock.acquire(true, 60.0);
-        if (!got.has_value() || !*got) {
-          g_counter_failures.fetch_add(1);
-          continue;
-        }
-        g_counter = g_counter + 1;
-        if (!g_counter_lock.release().has_value()) g_counter_failures.fetch_add(1);
-      }
+      for (int i = 0; i < kIncrements; ++i) increment_with_acquire(60.0);
       finished.fetch_add(1);
     });
     ASSERT_TRUE(r.has_value()) << r.error().message;
   }
-  for (int i = 0; i < kIncrements; ++i) {
-    Result<bool> got = g_counter_lock.acquire(true, 60.0);
-    if (!got.has_value() || !*got) {
-      g_counter_failures.fetch_add(1);
-      continue;
-    }
-    g_counter = g_counter + 1;
-    if (!g_counter_lock.release().has_value()) g_counter_failures.fetch_add(1);
-  }
+  for (int i = 0; i < kIncrements; ++i) increment_with_acquire(60.0);
   EXPECT_TRUE(wait_for([] { return finished.load() == 3; }, 120.0));
   EXPECT_TRUE(rt_test::wait_thread_count(base_count_));
   EXPECT_EQ(g_counter_failures.load(), 0);
