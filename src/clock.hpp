@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-#include "sys.hpp"
+#include "kernel.hpp"
 
 namespace rawthread::clock {
 
@@ -13,17 +13,17 @@ inline constexpr std::int64_t kNanosPerSecond = 1'000'000'000;
 // must stay interruptible pass it instead of no deadline: a handler ends a
 // timed futex wait with EINTR even when installed with SA_RESTART, an untimed
 // one would be restarted silently.
-inline constexpr sys::Timespec kNever{INT64_MAX, 0};
+inline constexpr kernel::Timespec kNever{INT64_MAX, 0};
 
 inline std::int64_t now_ns() noexcept {
-  sys::Timespec now{};
-  sys::clock_gettime(sys::kClockMonotonic, &now);
+  kernel::Timespec now{};
+  kernel::clock_gettime(kernel::kClockMonotonic, &now);
   return now.tv_sec * kNanosPerSecond + now.tv_nsec;
 }
 
 // The absolute CLOCK_MONOTONIC time `seconds` (0 .. TIMEOUT_MAX) from now,
 // rounded up to whole nanoseconds so that a wait never ends early.
-inline sys::Timespec deadline_after(double seconds) noexcept {
+inline kernel::Timespec deadline_after(double seconds) noexcept {
   double wait_ns = seconds * static_cast<double>(kNanosPerSecond);
   auto whole_ns = static_cast<std::int64_t>(wait_ns);
   if (static_cast<double>(whole_ns) < wait_ns) ++whole_ns;

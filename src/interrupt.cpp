@@ -19,7 +19,7 @@
 
 #include "control.hpp"
 #include "errors.hpp"
-#include "sys.hpp"
+#include "kernel.hpp"
 
 namespace rawthread {
 
@@ -41,7 +41,7 @@ Flag* own_flag() noexcept {
   if (Control* self = control::own()) return &self->interrupt_request;
   std::uintptr_t tp = arch::thread_pointer();
   if (tp == main_tp.load(std::memory_order_relaxed)) return &main_request;
-  if (sys::gettid() == sys::getpid()) {  // the main thread's tid is the pid
+  if (kernel::gettid() == kernel::getpid()) {  // the main thread's tid is the pid
     main_tp.store(tp, std::memory_order_relaxed);
     return &main_request;
   }
@@ -79,19 +79,19 @@ void request_interrupt() noexcept {
 }
 
 Result<void> interrupt_main(int signum) noexcept {
-  if (signum < 1 || signum > sys::kMaxSignal) return errors::kSignalOutOfRange;
+  if (signum < 1 || signum > kernel::kMaxSignal) return errors::kSignalOutOfRange;
 
   // Python's rule: a signal nobody handles is not simulated.
-  sys::KernelSigaction action{};
-  if (long ret = sys::rt_sigaction(signum, nullptr, &action); ret < 0)
+  kernel::KernelSigaction action{};
+  if (long ret = kernel::rt_sigaction(signum, nullptr, &action); ret < 0)
     return errors::cant_signal_main(ret);
-  if (action.handler == sys::kSigDfl || action.handler == sys::kSigIgn) return {};
+  if (action.handler == kernel::kSigDfl || action.handler == kernel::kSigIgn) return {};
 
   // The request is in place before the signal leaves: the handler's return
   // ends the main thread's wait with EINTR, and the waiter then finds it.
   bool raised = interrupt::raise(interrupt::main_request);
-  long pid = sys::getpid();
-  if (long ret = sys::tgkill(pid, pid, signum); ret < 0) {
+  long pid = kernel::getpid();
+  if (long ret = kernel::tgkill(pid, pid, signum); ret < 0) {
     if (raised) interrupt::clear(interrupt::main_request);  // leave things as they were
     return errors::cant_signal_main(ret);
   }

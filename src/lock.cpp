@@ -12,7 +12,7 @@
 #include "clock.hpp"
 #include "errors.hpp"
 #include "interrupt.hpp"
-#include "sys.hpp"
+#include "kernel.hpp"
 #include "thread_pointer.hpp"  // arch/<arch>/: cpu_relax
 
 namespace rawthread::detail {
@@ -25,7 +25,7 @@ constexpr int kSpinLimit = 100;
 
 enum class Outcome { acquired, timed_out, interrupted };
 
-Outcome wait_for_lock(LockWord& word, const sys::Timespec* deadline, bool interruptible) {
+Outcome wait_for_lock(LockWord& word, const kernel::Timespec* deadline, bool interruptible) {
   for (int spin = 0; spin < kSpinLimit; ++spin) {
     std::uint32_t state = word.load(std::memory_order_relaxed);
     if (state == kFree && try_acquire(word)) return Outcome::acquired;
@@ -37,7 +37,7 @@ Outcome wait_for_lock(LockWord& word, const sys::Timespec* deadline, bool interr
     // Leaving with the word at 2 is safe: it costs the holder's release one
     // needless wake, and loses no one's.
     if (interruptible && interrupt::consume_own()) return Outcome::interrupted;
-    long ret = sys::futex_wait(&word, kContended, deadline);
+    long ret = kernel::futex_wait(&word, kContended, deadline);
     if (ret == -ETIMEDOUT) return Outcome::timed_out;
     // A handler ran: its request beats a lock that may have come free meanwhile.
     if (ret == -EINTR && interruptible && interrupt::consume_own()) return Outcome::interrupted;
@@ -63,7 +63,7 @@ Result<bool> acquire_slow(LockWord& word, bool blocking, double timeout) noexcep
   if (try_acquire(word)) return true;
   if (timeout == 0) return false;
 
-  sys::Timespec deadline = timeout == -1 ? clock::kNever : clock::deadline_after(timeout);
+  kernel::Timespec deadline = timeout == -1 ? clock::kNever : clock::deadline_after(timeout);
   switch (wait_for_lock(word, &deadline, /*interruptible=*/true)) {
     case Outcome::acquired: return true;
     case Outcome::timed_out: return false;
@@ -78,11 +78,11 @@ void lock_slow(LockWord& word) noexcept {
 
 bool lock_for(LockWord& word, double seconds) noexcept {
   if (try_acquire(word)) return true;
-  sys::Timespec deadline = clock::deadline_after(seconds);
+  kernel::Timespec deadline = clock::deadline_after(seconds);
   return wait_for_lock(word, &deadline, /*interruptible=*/false) == Outcome::acquired;
 }
 
-void wake_one(LockWord& word) noexcept { sys::futex_wake(&word, 1); }
+void wake_one(LockWord& word) noexcept { kernel::futex_wake(&word, 1); }
 
 Error release_unlocked() noexcept { return errors::kReleaseUnlocked; }
 

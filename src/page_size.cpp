@@ -7,7 +7,7 @@
 
 #include <atomic>
 
-#include "sys.hpp"
+#include "kernel.hpp"
 
 namespace rawthread {
 namespace {
@@ -17,18 +17,18 @@ namespace {
 constexpr std::size_t kLargestPage = 64 * 1024;
 
 std::size_t read_auxv_page_size() noexcept {
-  long fd = sys::openat(AT_FDCWD, "/proc/self/auxv", O_RDONLY | O_CLOEXEC);
+  long fd = kernel::openat(AT_FDCWD, "/proc/self/auxv", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 0;
   std::size_t found = 0;
   unsigned long entries[32][2];  // (type, value) pairs; reads keep pairs whole
   for (;;) {
-    long got = sys::read(static_cast<int>(fd), entries, sizeof entries);
+    long got = kernel::read(static_cast<int>(fd), entries, sizeof entries);
     if (got <= 0) break;
     for (long i = 0; i < got / static_cast<long>(sizeof entries[0]); ++i)
       if (entries[i][0] == AT_PAGESZ) found = entries[i][1];
     if (found != 0) break;
   }
-  sys::close(static_cast<int>(fd));
+  kernel::close(static_cast<int>(fd));
   return found;
 }
 

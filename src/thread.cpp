@@ -16,7 +16,7 @@
 #include "control.hpp"
 #include "errors.hpp"
 #include "page_size.hpp"
-#include "sys.hpp"
+#include "kernel.hpp"
 
 // arch/<arch>/clone.S, exit.S
 extern "C" long rawthread_clone(void (*entry)(void*), void* arg, void* stack,
@@ -58,7 +58,7 @@ constexpr bool add(std::size_t& sum, std::size_t a, std::size_t b) {
   // Block every signal that can be blocked; signals sent to this thread die
   // with it, the kernel hands the process's own to another thread.
   const std::uint64_t all = ~std::uint64_t{0};
-  sys::rt_sigprocmask(sys::kSigBlock, &all, nullptr);
+  kernel::rt_sigprocmask(kernel::kSigBlock, &all, nullptr);
   rawthread_unmap_and_exit(self->map_base, self->map_size, &live_threads);
 }
 
@@ -89,13 +89,13 @@ Result<ThreadSlot> map_thread(std::size_t size, std::size_t align) noexcept {
       !add(total, align_down(rounded, page), page))
     return errors::cant_start_thread(-ENOMEM);
 
-  long mapped = sys::mmap(total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK);
-  if (sys::failed(mapped)) return errors::cant_start_thread(mapped);
+  long mapped = kernel::mmap(total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK);
+  if (kernel::failed(mapped)) return errors::cant_start_thread(mapped);
   auto base = static_cast<std::uintptr_t>(mapped);
   // The guard page: an overflow faults here instead of running into the
   // mapping below.
-  if (long ret = sys::mprotect(reinterpret_cast<void*>(base), page, PROT_NONE); ret < 0) {
-    sys::munmap(reinterpret_cast<void*>(base), total);
+  if (long ret = kernel::mprotect(reinterpret_cast<void*>(base), page, PROT_NONE); ret < 0) {
+    kernel::munmap(reinterpret_cast<void*>(base), total);
     return errors::cant_start_thread(ret);
   }
 
@@ -120,7 +120,7 @@ Result<Ident> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,
   if (tid < 0) {
     live_threads.fetch_sub(1, std::memory_order_relaxed);
     discard(slot.payload);
-    sys::munmap(self->map_base, self->map_size);
+    kernel::munmap(self->map_base, self->map_size);
     return errors::cant_start_thread(tid);
   }
   return Ident{tp};
@@ -132,12 +132,12 @@ Ident get_ident() noexcept { return arch::thread_pointer(); }
 
 long get_native_id() noexcept {
   if (const Control* self = control::own()) return self->tid;
-  return sys::gettid();
+  return kernel::gettid();
 }
 
 void exit_thread() noexcept {
   if (Control* self = control::own()) finish(self);
-  sys::exit_thread(0);  // the main thread, or one a libc started: end just it
+  kernel::exit_thread(0);  // the main thread, or one a libc started: end just it
 }
 
 std::size_t thread_count() noexcept { return live_threads.load(std::memory_order_relaxed); }

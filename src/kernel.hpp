@@ -19,7 +19,7 @@
 
 #include "syscall.hpp"  // arch/<arch>/: syscall0..syscall6
 
-namespace rawthread::sys {
+namespace rawthread::kernel {
 
 // struct __kernel_timespec on 64-bit targets (<linux/time_types.h>).
 struct Timespec {
@@ -129,4 +129,4 @@ inline long rt_sigprocmask(int how, const std::uint64_t* set, std::uint64_t* old
   for (;;) call(__NR_exit, status);  // exit, not exit_group: this thread only
 }
 
-}  // namespace rawthread::sys
+}  // namespace rawthread::kernel
