@@ -17,6 +17,7 @@ enum class Errc {
   value_error,     // ValueError: an argument out of its domain
   overflow_error,  // OverflowError: an argument too large
   interrupted,     // a blocking acquire cut short by a requested interrupt
+  os_error,        // OSError: a system call of rawthread/sys.hpp failed (see sys_errno)
 };
 
 struct Error {
