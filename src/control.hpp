@@ -44,11 +44,11 @@ inline std::uintptr_t tag_for(const Control* self) noexcept {
   return reinterpret_cast<std::uintptr_t>(self) ^ 0x7261777468726561;  // "rawthrea"
 }
 
-// The control block of a thread pointer block at `block`; its thread
-// pointer; and the way back.
-inline Control* in_block(std::uintptr_t block) noexcept {
-  return reinterpret_cast<Control*>(arch::kControlAboveTp ? block + arch::kAbiTcbSize : block);
-}
+// How far the block reaches below and above the thread pointer.
+inline constexpr std::size_t kBelowTp = arch::kControlAboveTp ? 0 : sizeof(Control);
+inline constexpr std::size_t kAboveTp = kBlockSize - kBelowTp;
+
+// The thread pointer of a control block, and the way back.
 inline std::uintptr_t tp_of(const Control* self) noexcept {
   auto address = reinterpret_cast<std::uintptr_t>(self);
   return arch::kControlAboveTp ? address - arch::kAbiTcbSize : address + sizeof(Control);

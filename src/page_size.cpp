@@ -1,5 +1,6 @@
-// page_size(): AT_PAGESZ, read from /proc/self/auxv with raw system calls
-// (a hosted program's auxiliary vector is not reachable without libc).
+// page_size(): AT_PAGESZ, from the auxiliary vector the freestanding start-up
+// found, or read from /proc/self/auxv with raw system calls (a hosted
+// program's auxiliary vector is not reachable without libc).
 #include "page_size.hpp"
 
 #include <linux/auxvec.h>
@@ -8,13 +9,25 @@
 #include <atomic>
 
 #include "kernel.hpp"
+#include "runtime.hpp"
 
 namespace rawthread {
+
+namespace runtime {
+const unsigned long* auxv = nullptr;
+}
+
 namespace {
 
 // Without /proc, assume the largest page any supported arch uses: a guard and
 // a stack rounded to 64 KiB are still whole pages of a smaller size.
 constexpr std::size_t kLargestPage = 64 * 1024;
+
+std::size_t startup_page_size() noexcept {
+  for (const unsigned long* entry = runtime::auxv; entry[0] != AT_NULL; entry += 2)
+    if (entry[0] == AT_PAGESZ) return entry[1];
+  return 0;
+}
 
 std::size_t read_auxv_page_size() noexcept {
   long fd = kernel::openat(AT_FDCWD, "/proc/self/auxv", O_RDONLY | O_CLOEXEC);
@@ -38,7 +51,7 @@ std::size_t page_size() noexcept {
   static std::atomic<std::size_t> cached{0};
   std::size_t size = cached.load(std::memory_order_relaxed);
   if (size == 0) {
-    size = read_auxv_page_size();
+    size = runtime::auxv != nullptr ? startup_page_size() : read_auxv_page_size();
     if (size == 0 || (size & (size - 1)) != 0) size = kLargestPage;
     cached.store(size, std::memory_order_relaxed);
   }

@@ -2,11 +2,13 @@
 //
 // A thread's mapping, low to high addresses:
 //
-//   [guard page][stack ............................][stored call][tp block]
-//    PROT_NONE   >= stack_size(), grows down          payload      Control + ABI TCB
+//   [guard page][stack ............................][stored call][tp area]
+//    PROT_NONE   >= stack_size(), grows down          payload      TLS, Control, ABI TCB
 //
 // One mmap holds it all, so the thread can release everything with one
 // munmap as it exits, and the stack's top page also holds the control data.
+// The tp area (tls.hpp) has the thread's TLS block only in a freestanding
+// program; in a hosted one libc's TLS is libc's business.
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -16,7 +18,9 @@
 #include "control.hpp"
 #include "errors.hpp"
 #include "page_size.hpp"
+#include "runtime.hpp"
 #include "kernel.hpp"
+#include "tls.hpp"
 
 // arch/<arch>/clone.S, exit.S
 extern "C" long rawthread_clone(void (*entry)(void*), void* arg, void* stack,
@@ -44,6 +48,14 @@ static_assert((kCloneFlags & kQemuThreadFlags) == kQemuThreadFlags);
 std::atomic<std::size_t> live_threads{0};
 static_assert(sizeof(live_threads) == sizeof(std::size_t) && decltype(live_threads)::is_always_lock_free);
 
+}  // namespace
+
+namespace runtime {
+std::atomic<ThreadExitHook> run_thread_exit{nullptr};
+}
+
+namespace {
+
 constexpr std::uintptr_t align_down(std::uintptr_t value, std::size_t align) {
   return value & ~(static_cast<std::uintptr_t>(align) - 1);
 }
@@ -54,6 +66,8 @@ constexpr bool add(std::size_t& sum, std::size_t a, std::size_t b) {
 }
 
 [[noreturn]] void finish(Control* self) noexcept {
+  // thread_local destructors run while the TLS they destroy still exists.
+  if (auto run = runtime::run_thread_exit.load(std::memory_order_acquire)) run();
   // From the munmap on there is no stack: a signal handler would fault on it.
   // Block every signal that can be blocked; signals sent to this thread die
   // with it, the kernel hands the process's own to another thread.
@@ -80,11 +94,11 @@ Result<ThreadSlot> map_thread(std::size_t size, std::size_t align) noexcept {
   const std::size_t stack = setting != 0 ? setting : DEFAULT_STACK_SIZE;
   if (align < 16) align = 16;
 
-  // Room above the stack: payload, tp block, the slack to align both, and the
-  // 32 bytes the clone trampoline may take to align and hand over its frame.
-  constexpr std::size_t kFixed = control::kBlockSize + control::kBlockAlign + 32;
+  // Room above the stack: payload, tp area, the slack to align the payload,
+  // and the 32 bytes the clone trampoline may take to align and hand over its
+  // frame.
   std::size_t top = 0, wanted = 0, rounded = 0, total = 0;
-  if (!add(top, size, align) || !add(top, top, kFixed) ||
+  if (!add(top, size, align) || !add(top, top, tls::area_size() + 32) ||
       !add(wanted, stack, top) || !add(rounded, wanted, page - 1) ||
       !add(total, align_down(rounded, page), page))
     return errors::cant_start_thread(-ENOMEM);
@@ -99,13 +113,14 @@ Result<ThreadSlot> map_thread(std::size_t size, std::size_t align) noexcept {
     return errors::cant_start_thread(ret);
   }
 
-  std::uintptr_t block = align_down(base + total - control::kBlockSize, control::kBlockAlign);
-  Control* self = control::in_block(block);  // zeroed, as all fresh anonymous memory
+  std::uintptr_t area = 0;  // fresh anonymous memory is zeroed already
+  std::uintptr_t tp = tls::build(base + total, /*zeroed=*/true, &area);
+  Control* self = control::at(tp);
   self->tag = control::tag_for(self);
   self->map_base = reinterpret_cast<void*>(base);
   self->map_size = total;
-  self->payload = reinterpret_cast<void*>(align_down(block - size, align));
-  arch::init_abi_tcb(control::tp_of(self));
+  self->payload = reinterpret_cast<void*>(align_down(area - size, align));
+  arch::init_abi_tcb(tp);
   return ThreadSlot{self->payload, self};
 }
 

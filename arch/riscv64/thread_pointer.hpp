@@ -22,6 +22,18 @@ inline std::uintptr_t thread_pointer() noexcept {
 
 inline void init_abi_tcb(std::uintptr_t) noexcept {}
 
+// The first TCB needs nothing either: the stack protector's canary is the
+// global __stack_chk_guard on riscv64.
+inline void init_first_tcb(std::uintptr_t, const std::uint64_t[2]) noexcept {}
+
+inline void set_thread_pointer(std::uintptr_t tp) noexcept {
+  __asm__ volatile("mv tp, %0" ::"r"(tp) : "memory");
+}
+
+// Where the TLS block starts relative to the thread pointer, as the linker
+// computed every local-exec offset: at tp itself.
+inline constexpr long tls_offset(std::size_t, std::size_t) noexcept { return 0; }
+
 // A spin-wait hint: Zihintpause's `pause` (fence w,0), encoded by hand so that
 // assemblers without the extension accept it; other cores run it as a no-op
 // fence.

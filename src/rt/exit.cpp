@@ -1,0 +1,93 @@
+// exit, atexit, __cxa_atexit: the process's end in a freestanding program.
+#include <asm/unistd.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include <rawthread/lock.hpp>
+
+#include "kernel.hpp"
+#include "rt.hpp"
+#include "runtime.hpp"
+
+extern "C" {
+using FiniFunction = void (*)();
+[[gnu::visibility("hidden")]] extern FiniFunction __fini_array_start[];
+[[gnu::visibility("hidden")]] extern FiniFunction __fini_array_end[];
+
+// The handle of the program's one "shared object", passed to __cxa_atexit by
+// every static destructor registration; crtbegin.o defines it in a libc link.
+[[gnu::visibility("hidden")]] void* __dso_handle = &__dso_handle;
+}
+
+namespace rawthread::rt {
+namespace {
+
+struct Handler {
+  void (*run)(void*);
+  void* arg;
+};
+
+// No heap: a fixed table, as many slots as a firmware program's static
+// objects with destructors plus its atexit calls need. A registration beyond
+// it fails (__cxa_atexit returns -1, atexit nonzero) and that destructor
+// does not run at exit.
+constexpr std::size_t kMaxHandlers = 64;
+Handler handlers[kMaxHandlers];
+std::size_t handler_count = 0;  // guarded by handlers_lock
+Lock handlers_lock;
+
+std::atomic<std::uint32_t> exiting{0};
+
+void call_plain(void* fn) { reinterpret_cast<void (*)()>(fn)(); }
+
+int add_handler(void (*run)(void*), void* arg) noexcept {
+  handlers_lock.lock();
+  bool full = handler_count == kMaxHandlers;
+  if (!full) handlers[handler_count++] = {run, arg};
+  handlers_lock.unlock();
+  return full ? -1 : 0;
+}
+
+}  // namespace
+
+[[noreturn]] void exit_process(int status) noexcept {
+  // One thread runs the handlers; another that calls exit meanwhile waits
+  // for the process to end (calling exit twice is undefined in C and C++).
+  if (exiting.exchange(1, std::memory_order_acquire) != 0)
+    for (;;) kernel::futex_wait(&exiting, 1, nullptr);
+
+  if (auto run = runtime::run_thread_exit.load(std::memory_order_acquire)) run();
+  // Last registered, first run. The lock is not held across a handler: a
+  // handler may register another, which then runs next.
+  for (;;) {
+    handlers_lock.lock();
+    Handler next = handler_count > 0 ? handlers[--handler_count] : Handler{nullptr, nullptr};
+    handlers_lock.unlock();
+    if (next.run == nullptr) break;
+    next.run(next.arg);
+  }
+  for (FiniFunction* f = __fini_array_end; f != __fini_array_start;) (*--f)();
+  for (;;) kernel::call(__NR_exit_group, status);
+}
+
+}  // namespace rawthread::rt
+
+extern "C" {
+
+int __cxa_atexit(void (*run)(void*), void* arg, void* /*dso*/) noexcept {
+  return rawthread::rt::add_handler(run, arg);
+}
+
+int atexit(void (*run)()) noexcept {
+  return rawthread::rt::add_handler(rawthread::rt::call_plain, reinterpret_cast<void*>(run));
+}
+
+[[noreturn]] void exit(int status) noexcept { rawthread::rt::exit_process(status); }
+
+[[noreturn]] void _Exit(int status) noexcept {
+  for (;;) rawthread::kernel::call(__NR_exit_group, status);
+}
+
+}  // extern "C"

@@ -1,0 +1,20 @@
+// The freestanding runtime's internal interface (librawthread_rt.a).
+#pragma once
+
+#include <cstdint>
+
+namespace rawthread::rt {
+
+// exit(): the calling thread's thread_local destructors, then atexit handlers
+// and static destructors in reverse order of registration, then .fini_array,
+// then exit_group(status).
+[[noreturn]] void exit_process(int status) noexcept;
+
+// Writes `message` to standard error and aborts.
+[[noreturn]] void die(const char* message) noexcept;
+
+// Sets the stack protector's global canary (aarch64, riscv64; x86_64 keeps
+// it in the TCB) from the kernel's random bytes.
+void stack_guard_init(std::uint64_t random) noexcept;
+
+}  // namespace rawthread::rt

@@ -1,0 +1,108 @@
+// rawthread_start: from the kernel's initial stack to main(), with no libc.
+//
+// arch/<arch>/start.S (_start) calls it with the initial stack pointer:
+//
+//   sp -> argc, argv[0..argc-1], NULL, envp[...], NULL, auxv (type, value)...
+//
+// In order: find the auxiliary vector, give the main thread its TLS and
+// thread pointer, seed the stack protector, run the static constructors, run
+// main, and hand its result to exit().
+#include <linux/auxvec.h>
+#include <linux/elf.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "rt.hpp"
+#include "runtime.hpp"
+#include "thread_pointer.hpp"  // arch/<arch>/
+#include "tls.hpp"
+
+// Linker-defined bounds of the constructor arrays (GNU ld and lld both
+// provide them in a static link).
+extern "C" {
+using InitFunction = void (*)(int, char**, char**);
+[[gnu::visibility("hidden")]] extern InitFunction __preinit_array_start[];
+[[gnu::visibility("hidden")]] extern InitFunction __preinit_array_end[];
+[[gnu::visibility("hidden")]] extern InitFunction __init_array_start[];
+[[gnu::visibility("hidden")]] extern InitFunction __init_array_end[];
+}
+
+// The program's main. C++ forbids naming ::main, so it is reached through
+// another name for the same symbol. Every form of main may be called with
+// (argc, argv, envp) on the ABIs supported.
+extern "C" int rawthread_program_main(int, char**, char**) __asm__("main");
+
+namespace rawthread::rt {
+namespace {
+
+unsigned long aux_value(const unsigned long* auxv, unsigned long type) noexcept {
+  for (; auxv[0] != AT_NULL; auxv += 2)
+    if (auxv[0] == type) return auxv[1];
+  return 0;
+}
+
+// Finds PT_TLS through the program headers the kernel mapped (AT_PHDR). The
+// load bias, zero in a static executable and not in a static PIE, is where
+// PT_PHDR says the headers should be against where they are.
+void find_tls(const unsigned long* auxv) noexcept {
+  const auto* phdr = reinterpret_cast<const Elf64_Phdr*>(aux_value(auxv, AT_PHDR));
+  const unsigned long count = aux_value(auxv, AT_PHNUM);
+  std::uintptr_t bias = 0;
+  const Elf64_Phdr* tls = nullptr;
+  for (unsigned long i = 0; i < count; ++i) {
+    if (phdr[i].p_type == PT_PHDR) bias = reinterpret_cast<std::uintptr_t>(phdr) - phdr[i].p_vaddr;
+    if (phdr[i].p_type == PT_TLS) tls = &phdr[i];
+  }
+  if (tls == nullptr) return;
+  runtime::tls_image = {
+      reinterpret_cast<const unsigned char*>(bias + tls->p_vaddr),
+      tls->p_filesz,
+      tls->p_memsz,
+      tls->p_align != 0 ? tls->p_align : 1,
+  };
+}
+
+void run_all(InitFunction* begin, InitFunction* end, int argc, char** argv, char** envp) {
+  for (InitFunction* f = begin; f != end; ++f) (*f)(argc, argv, envp);
+}
+
+}  // namespace
+}  // namespace rawthread::rt
+
+// Built without the stack protector (it installs the canary), and never
+// returns, so its frame, which holds the main thread's TLS, lives as long as
+// the process.
+extern "C" [[noreturn, gnu::used]] void rawthread_start(long* sp) noexcept {
+  using namespace rawthread;
+  const int argc = static_cast<int>(sp[0]);
+  char** argv = reinterpret_cast<char**>(sp + 1);
+  char** envp = argv + argc + 1;
+  char** end_of_env = envp;
+  while (*end_of_env != nullptr) ++end_of_env;
+  const auto* auxv = reinterpret_cast<const unsigned long*>(end_of_env + 1);
+  runtime::auxv = auxv;
+  rt::find_tls(auxv);
+
+  // The main thread's TLS and control block live in this frame, on the
+  // initial stack: no heap, and no fixed-size buffer to outgrow.
+  auto* area = static_cast<unsigned char*>(__builtin_alloca(tls::area_size()));
+  std::uintptr_t low = 0;
+  std::uintptr_t tp = tls::build(reinterpret_cast<std::uintptr_t>(area) + tls::area_size(),
+                                 /*zeroed=*/false, &low);
+
+  // AT_RANDOM: 16 bytes the kernel drew for this process.
+  std::uint64_t random[2] = {0, 0};
+  if (unsigned long at = rt::aux_value(auxv, AT_RANDOM)) {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(at);
+    for (int i = 0; i < 16; ++i)
+      random[i / 8] = (random[i / 8] << 8) | bytes[i];
+  }
+  rt::stack_guard_init(random[0]);
+  arch::init_first_tcb(tp, random);
+  arch::set_thread_pointer(tp);
+
+  rt::run_all(__preinit_array_start, __preinit_array_end, argc, argv, envp);
+  rt::run_all(__init_array_start, __init_array_end, argc, argv, envp);
+  rt::exit_process(rawthread_program_main(argc, argv, envp));
+}

@@ -1,0 +1,35 @@
+// What the freestanding runtime (src/rt/, librawthread_rt.a) hands the core.
+//
+// A hosted program leaves all of it empty: libc owns the main thread's TLS,
+// and the core neither sees the auxiliary vector nor gives its threads TLS.
+// A freestanding program's start-up fills it in before main and before any
+// thread starts; nothing changes it afterwards, so plain loads suffice.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+
+
+namespace rawthread::runtime {
+
+// The program's TLS image: the PT_TLS segment. `data` holds `filesz` bytes
+// of .tdata; .tbss makes up the rest of `memsz`, zeroed.
+struct TlsImage {
+  const unsigned char* data;
+  std::size_t filesz;
+  std::size_t memsz;
+  std::size_t align;  // a power of two, at least 1
+};
+[[gnu::visibility("hidden")]] extern TlsImage tls_image;
+
+// The auxiliary vector from the initial stack, (type, value) pairs ending in
+// AT_NULL; null in a hosted program (page_size() reads /proc/self/auxv).
+[[gnu::visibility("hidden")]] extern const unsigned long* auxv;
+
+// Runs the calling thread's thread_local destructors (__cxa_thread_atexit).
+// Set by the runtime the first time one is registered; called by a thread
+// rawthread started as it ends, before its stack and TLS go away.
+using ThreadExitHook = void (*)() noexcept;
+[[gnu::visibility("hidden")]] extern std::atomic<ThreadExitHook> run_thread_exit;
+
+}  // namespace rawthread::runtime
