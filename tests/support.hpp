@@ -365,6 +365,7 @@ inline const char* errc_name(rawthread::Errc e) {
     case rawthread::Errc::value_error: return "value_error";
     case rawthread::Errc::overflow_error: return "overflow_error";
     case rawthread::Errc::interrupted: return "interrupted";
+    case rawthread::Errc::os_error: return "os_error";
   }
   return "?";
 }
