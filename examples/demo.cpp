@@ -67,6 +67,7 @@ const char* kind_name(rawthread::Errc kind) {
     case rawthread::Errc::value_error: return "value_error";
     case rawthread::Errc::overflow_error: return "overflow_error";
     case rawthread::Errc::interrupted: return "interrupted";
+    case rawthread::Errc::os_error: return "os_error";
   }
   return "?";
 }

@@ -21,13 +21,18 @@ inline std::int64_t now_ns() noexcept {
   return now.tv_sec * kNanosPerSecond + now.tv_nsec;
 }
 
-// The absolute CLOCK_MONOTONIC time `seconds` (0 .. TIMEOUT_MAX) from now,
-// rounded up to whole nanoseconds so that a wait never ends early.
-inline kernel::Timespec deadline_after(double seconds) noexcept {
+// `seconds` (0 .. TIMEOUT_MAX) in nanoseconds, rounded up to a whole one so
+// that a wait never ends early.
+inline std::int64_t ceil_ns(double seconds) noexcept {
   double wait_ns = seconds * static_cast<double>(kNanosPerSecond);
   auto whole_ns = static_cast<std::int64_t>(wait_ns);
   if (static_cast<double>(whole_ns) < wait_ns) ++whole_ns;
-  std::int64_t at = now_ns() + whole_ns;  // TIMEOUT_MAX leaves 2^62 ns of room
+  return whole_ns;
+}
+
+// The absolute CLOCK_MONOTONIC time `seconds` (0 .. TIMEOUT_MAX) from now.
+inline kernel::Timespec deadline_after(double seconds) noexcept {
+  std::int64_t at = now_ns() + ceil_ns(seconds);  // TIMEOUT_MAX leaves 2^62 ns of room
   return {at / kNanosPerSecond, at % kNanosPerSecond};
 }
 

@@ -18,6 +18,12 @@ inline constexpr Error kNegativeStackSize{Errc::value_error, 0,
 inline constexpr Error kStackSizeTooSmall{
     Errc::value_error, 0, "size not valid: must be 0 or at least 32768 bytes"};
 inline constexpr Error kSignalOutOfRange{Errc::value_error, 0, "signal number out of range"};
+inline constexpr Error kNullSignalHandler{Errc::value_error, 0, "signal handler must not be null"};
+inline constexpr Error kUnsupportedSignalFlags{Errc::value_error, 0, "unsupported signal flags"};
+inline constexpr Error kInvalidMaskHow{Errc::value_error, 0, "invalid signal mask operation"};
+inline constexpr Error kNegativeSleep{Errc::value_error, 0, "sleep length must be non-negative"};
+inline constexpr Error kSleepNaN{Errc::value_error, 0, "Invalid value NaN (not a number)"};
+inline constexpr Error kSleepTooLarge{Errc::overflow_error, 0, "sleep length is too large"};
 
 // The acquire was cut short by a signal whose handler requested an interrupt.
 inline constexpr Error kInterrupted{Errc::interrupted, EINTR, "lock acquire interrupted"};
@@ -28,6 +34,26 @@ inline constexpr Error cant_start_thread(long neg_errno) {
 }
 inline constexpr Error cant_signal_main(long neg_errno) {
   return {Errc::thread_error, static_cast<int>(-neg_errno), "can't signal the main thread"};
+}
+
+// rawthread/sys.hpp's system calls fail as OSError does: the errno, and what
+// was being done.
+inline constexpr Error os_error(long neg_errno, const char* what) {
+  return {Errc::os_error, static_cast<int>(-neg_errno), what};
+}
+inline constexpr Error read_failed(long neg_errno) { return os_error(neg_errno, "read failed"); }
+inline constexpr Error write_failed(long neg_errno) { return os_error(neg_errno, "write failed"); }
+inline constexpr Error sigaction_failed(long neg_errno) {
+  return os_error(neg_errno, "sigaction failed");
+}
+inline constexpr Error sigprocmask_failed(long neg_errno) {
+  return os_error(neg_errno, "sigprocmask failed");
+}
+inline constexpr Error clock_gettime_failed(long neg_errno) {
+  return os_error(neg_errno, "clock_gettime failed");
+}
+inline constexpr Error clock_nanosleep_failed(long neg_errno) {
+  return os_error(neg_errno, "clock_nanosleep failed");
 }
 
 }  // namespace rawthread::errors

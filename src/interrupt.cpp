@@ -82,7 +82,7 @@ Result<void> interrupt_main(int signum) noexcept {
   if (signum < 1 || signum > kernel::kMaxSignal) return errors::kSignalOutOfRange;
 
   // Python's rule: a signal nobody handles is not simulated.
-  kernel::KernelSigaction action{};
+  kernel::Sigaction action{};
   if (long ret = kernel::rt_sigaction(signum, nullptr, &action); ret < 0)
     return errors::cant_signal_main(ret);
   if (action.handler == kernel::kSigDfl || action.handler == kernel::kSigIgn) return {};

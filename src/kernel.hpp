@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "signal.hpp"   // arch/<arch>/: Sigaction, complete
 #include "syscall.hpp"  // arch/<arch>/: syscall0..syscall6
 
 namespace rawthread::kernel {
@@ -28,18 +29,17 @@ struct Timespec {
 };
 
 inline constexpr int kClockMonotonic = 1;     // CLOCK_MONOTONIC, <linux/time.h>
+inline constexpr int kTimerAbstime = 1;       // TIMER_ABSTIME, <linux/time.h>
 inline constexpr int kSigBlock = 0;           // SIG_BLOCK, <asm-generic/signal-defs.h>
+inline constexpr int kSigUnblock = 1;         // SIG_UNBLOCK
+inline constexpr int kSigSetmask = 2;         // SIG_SETMASK
 inline constexpr unsigned long kSigDfl = 0;   // SIG_DFL
 inline constexpr unsigned long kSigIgn = 1;   // SIG_IGN
 inline constexpr long kSigsetSize = 8;        // the kernel's sigset_t: 64 signals
 inline constexpr int kMaxSignal = 64;         // _NSIG on x86_64, aarch64, riscv64
 
-// struct sigaction as rt_sigaction takes it. Only sa_handler, the first word
-// on every arch, is read; the rest is room for flags, restorer and mask.
-struct KernelSigaction {
-  unsigned long handler;
-  unsigned long rest[3];
-};
+// struct sigaction as rt_sigaction takes it: its layout differs by arch.
+using Sigaction = arch::Sigaction;
 
 // Casts each argument to the long the register holds.
 template <class T>
@@ -104,12 +104,20 @@ inline long futex_wake(const std::atomic<std::uint32_t>* word, int count) noexce
 inline long clock_gettime(int clock, Timespec* now) noexcept {
   return call(__NR_clock_gettime, clock, now);
 }
+// Sleeps until `clock` reads `*deadline` (TIMER_ABSTIME). A handler that runs
+// meanwhile ends it with -EINTR, SA_RESTART or not.
+inline long clock_nanosleep_until(int clock, const Timespec* deadline) noexcept {
+  return call(__NR_clock_nanosleep, clock, kTimerAbstime, deadline, nullptr);
+}
 
 inline long openat(int dirfd, const char* path, int flags) noexcept {
   return call(__NR_openat, dirfd, path, flags);
 }
 inline long read(int fd, void* buf, std::size_t size) noexcept {
   return call(__NR_read, fd, buf, size);
+}
+inline long write(int fd, const void* data, std::size_t size) noexcept {
+  return call(__NR_write, fd, data, size);
 }
 inline long close(int fd) noexcept { return call(__NR_close, fd); }
 
@@ -118,7 +126,7 @@ inline long getpid() noexcept { return call(__NR_getpid); }
 inline long tgkill(long tgid, long tid, int signum) noexcept {
   return call(__NR_tgkill, tgid, tid, signum);
 }
-inline long rt_sigaction(int signum, const KernelSigaction* act, KernelSigaction* old) noexcept {
+inline long rt_sigaction(int signum, const Sigaction* act, Sigaction* old) noexcept {
   return call(__NR_rt_sigaction, signum, act, old, kSigsetSize);
 }
 inline long rt_sigprocmask(int how, const std::uint64_t* set, std::uint64_t* old) noexcept {

@@ -108,9 +108,12 @@ Result<void> sleep_ns(std::int64_t nanoseconds) noexcept;
 // EINTR is retried; other failures are os_error with the errno.
 Result<std::size_t> read(int fd, void* buffer, std::size_t size) noexcept;
 Result<std::size_t> write(int fd, const void* data, std::size_t size) noexcept;
-// Writes all of it, looping over short writes.
+// Writes all of it, looping over short writes. The first failure ends it,
+// with what came before it written; a write(2) that moves nothing fails with
+// EIO. Nothing to write makes no system call.
 Result<void> write_all(int fd, const void* data, std::size_t size) noexcept;
-// A NUL-terminated string (null writes nothing), and a signed decimal integer.
+// A NUL-terminated string (null writes nothing), and a signed decimal integer
+// ("-9223372036854775808" for LLONG_MIN), each through write_all.
 Result<void> write_str(int fd, const char* text) noexcept;
 Result<void> write_int(int fd, long long value) noexcept;
 
