@@ -34,6 +34,11 @@ inline void set_thread_pointer(std::uintptr_t tp) noexcept {
 // computed every local-exec offset: at tp itself.
 inline constexpr long tls_offset(std::size_t, std::size_t) noexcept { return 0; }
 
+// The bias of the offsets in a general-dynamic TLS access (the psABI's
+// TLS_DTV_OFFSET): riscv64 stores offset - 0x800 so that a 12-bit signed
+// immediate reaches 4 KiB of TLS.
+inline constexpr long kDtvOffset = 0x800;
+
 // A spin-wait hint: Zihintpause's `pause` (fence w,0), encoded by hand so that
 // assemblers without the extension accept it; other cores run it as a no-op
 // fence.

@@ -65,6 +65,9 @@ inline constexpr long tls_offset(std::size_t memsz, std::size_t align) noexcept 
   return -static_cast<long>((memsz + align - 1) & ~(align - 1));
 }
 
+// The bias of the offsets in a general-dynamic TLS access: none here.
+inline constexpr long kDtvOffset = 0;
+
 // A spin-wait hint: lets a sibling hyperthread run, saves power.
 inline void cpu_relax() noexcept { __asm__ volatile("pause" ::: "memory"); }
 

@@ -2,24 +2,25 @@
 #include <asm/unistd.h>
 
 #include <cstdint>
+#include <cstdlib>  // abort as declared to programs (noreturn, noexcept)
 
 #include "kernel.hpp"
 #include "rt.hpp"
 
 namespace {
 constexpr int kSigAbrt = 6;     // SIGABRT on every Linux arch
-constexpr int kSigUnblock = 1;  // SIG_UNBLOCK
 }  // namespace
 
-extern "C" [[noreturn]] void abort() noexcept {
+extern "C" void abort() noexcept {
   using namespace rawthread;
   // Die of SIGABRT as a libc's abort does (a core dump, the shell's
   // "Aborted"): default action, unblocked, sent to this thread. A handler
   // could otherwise catch it and return.
-  kernel::KernelSigaction default_action{};
+  kernel::Sigaction default_action{};
+  arch::complete(default_action);
   kernel::rt_sigaction(kSigAbrt, &default_action, nullptr);
   const std::uint64_t abrt = std::uint64_t{1} << (kSigAbrt - 1);
-  kernel::rt_sigprocmask(kSigUnblock, &abrt, nullptr);
+  kernel::rt_sigprocmask(kernel::kSigUnblock, &abrt, nullptr);
   kernel::tgkill(kernel::getpid(), kernel::gettid(), kSigAbrt);
   for (;;) kernel::call(__NR_exit_group, 127);
 }
@@ -29,7 +30,7 @@ namespace rawthread::rt {
 [[noreturn]] void die(const char* message) noexcept {
   unsigned long size = 0;
   while (message[size] != '\0') ++size;
-  kernel::call(__NR_write, 2, message, size);
+  kernel::write(2, message, size);
   abort();
 }
 

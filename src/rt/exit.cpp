@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>  // exit, _Exit, atexit as declared to programs (noreturn, noexcept)
 
 #include <rawthread/lock.hpp>
 
@@ -84,9 +85,9 @@ int atexit(void (*run)()) noexcept {
   return rawthread::rt::add_handler(rawthread::rt::call_plain, reinterpret_cast<void*>(run));
 }
 
-[[noreturn]] void exit(int status) noexcept { rawthread::rt::exit_process(status); }
+void exit(int status) noexcept { rawthread::rt::exit_process(status); }
 
-[[noreturn]] void _Exit(int status) noexcept {
+void _Exit(int status) noexcept {
   for (;;) rawthread::kernel::call(__NR_exit_group, status);
 }
 
