@@ -20,6 +20,7 @@
 #include "control.hpp"
 #include "errors.hpp"
 #include "kernel.hpp"
+#include "main_thread.hpp"
 
 namespace rawthread {
 
@@ -33,18 +34,10 @@ namespace {
 using Flag = std::atomic<std::uint32_t>;
 
 Flag main_request{0};
-// The main thread's thread pointer, learned the first time the main thread
-// asks for its flag; saves it two system calls on later asks.
-std::atomic<std::uintptr_t> main_tp{0};
 
 Flag* own_flag() noexcept {
   if (Control* self = control::own()) return &self->interrupt_request;
-  std::uintptr_t tp = arch::thread_pointer();
-  if (tp == main_tp.load(std::memory_order_relaxed)) return &main_request;
-  if (kernel::gettid() == kernel::getpid()) {  // the main thread's tid is the pid
-    main_tp.store(tp, std::memory_order_relaxed);
-    return &main_request;
-  }
+  if (main_thread::is_current()) return &main_request;
   return nullptr;  // a thread some other library started
 }
 

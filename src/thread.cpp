@@ -20,6 +20,7 @@
 #include "page_size.hpp"
 #include "runtime.hpp"
 #include "kernel.hpp"
+#include "main_thread.hpp"
 #include "tls.hpp"
 
 // arch/<arch>/clone.S, exit.S
@@ -147,6 +148,7 @@ Ident get_ident() noexcept { return arch::thread_pointer(); }
 
 long get_native_id() noexcept {
   if (const Control* self = control::own()) return self->tid;
+  if (main_thread::is_current()) return main_thread::tid();
   return kernel::gettid();
 }
 
