@@ -23,10 +23,22 @@
 
 namespace rawthread {
 
+// Who unmaps a thread's mapping once it ends (Control::reclaim).
+enum Reclaim : std::uint32_t {
+  kSelf = 0,      // start_new_thread: the thread itself, as it exits
+  kAttached = 1,  // start_joinable_thread, handle alive: decided at the end
+  kByHandle = 2,  // it ended attached: the joiner (or the handle's destructor)
+  kDetached = 3,  // the handle let go first: the thread itself again
+};
+
 struct Control {
   std::uintptr_t tag;  // tag_for(this) in a thread rawthread started
   std::atomic<std::uint32_t> interrupt_request;  // 1 while a request awaits its acquire
-  std::int32_t tid;                              // written by clone: CLONE_PARENT_SETTID
+  // The tid, written by clone (CLONE_PARENT_SETTID) before it returns; for a
+  // joinable thread cleared to 0 by the kernel once the thread has exited
+  // and will never touch its mapping again (CLONE_CHILD_CLEARTID).
+  std::atomic<std::int32_t> tid;
+  std::atomic<std::uint32_t> reclaim;
   void* map_base;                                // the thread's whole mapping
   std::size_t map_size;
   void (*run)(void*) noexcept;  // invokes and destroys the stored callable
@@ -66,4 +78,11 @@ inline Control* own() noexcept {
 }
 
 }  // namespace control
+
+namespace detail {
+// Unmaps the mapping of a joinable thread that has ended (its tid cleared)
+// and counts the thread out: what the thread would have done itself.
+void reclaim_mapping(Control* self) noexcept;
+}  // namespace detail
+
 }  // namespace rawthread

@@ -18,6 +18,9 @@ inline constexpr Error kNegativeStackSize{Errc::value_error, 0,
 inline constexpr Error kStackSizeTooSmall{
     Errc::value_error, 0, "size not valid: must be 0 or at least 32768 bytes"};
 inline constexpr Error kSignalOutOfRange{Errc::value_error, 0, "signal number out of range"};
+inline constexpr Error kJoinSelf{Errc::thread_error, 0, "cannot join current thread"};
+inline constexpr Error kJoinEmpty{Errc::thread_error, 0,
+                                  "cannot join thread before it is started"};
 inline constexpr Error kNullSignalHandler{Errc::value_error, 0, "signal handler must not be null"};
 inline constexpr Error kUnsupportedSignalFlags{Errc::value_error, 0, "unsupported signal flags"};
 inline constexpr Error kInvalidMaskHow{Errc::value_error, 0, "invalid signal mask operation"};

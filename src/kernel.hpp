@@ -101,6 +101,18 @@ inline long futex_wake(const std::atomic<std::uint32_t>* word, int count) noexce
   return call(__NR_futex, word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, count);
 }
 
+// The same on a tid word that the kernel clears and wakes at a thread's exit
+// (CLONE_CHILD_CLEARTID). The kernel's wake is not FUTEX_PRIVATE_FLAG, and a
+// private wait would never see it: these are shared.
+inline long futex_wait_tid(const std::atomic<std::int32_t>* tid, std::int32_t expected,
+                           const Timespec* deadline) noexcept {
+  return call(__NR_futex, tid, FUTEX_WAIT_BITSET, expected, deadline, nullptr,
+              FUTEX_BITSET_MATCH_ANY);
+}
+inline long futex_wake_tid(const std::atomic<std::int32_t>* tid, int count) noexcept {
+  return call(__NR_futex, tid, FUTEX_WAKE, count);
+}
+
 inline long clock_gettime(int clock, Timespec* now) noexcept {
   return call(__NR_clock_gettime, clock, now);
 }

@@ -43,6 +43,8 @@ constexpr unsigned long kCloneFlags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_
 constexpr unsigned long kQemuThreadFlags =
     CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
 static_assert((kCloneFlags & kQemuThreadFlags) == kQemuThreadFlags);
+static_assert(sizeof(std::atomic<std::int32_t>) == 4 && std::atomic<std::int32_t>::is_always_lock_free,
+              "the kernel writes the tid word as a plain 32-bit int");
 
 // Threads started and not yet ended. The exit stub decrements it after the
 // munmap, so a count back at its old value means the stacks are gone too.
@@ -74,6 +76,13 @@ constexpr bool add(std::size_t& sum, std::size_t a, std::size_t b) {
   // with it, the kernel hands the process's own to another thread.
   const std::uint64_t all = ~std::uint64_t{0};
   kernel::rt_sigprocmask(kernel::kSigBlock, &all, nullptr);
+  // A joinable thread whose handle still exists leaves its mapping to it.
+  // One exchange decides against the handle's detach: whoever comes second
+  // reclaims. The kernel clears the tid and wakes joiners once this thread
+  // is gone for good, after the exit below.
+  std::uint32_t attached = kAttached;
+  if (self->reclaim.compare_exchange_strong(attached, kByHandle, std::memory_order_acq_rel))
+    kernel::exit_thread(0);
   rawthread_unmap_and_exit(self->map_base, self->map_size, &live_threads);
 }
 
@@ -125,21 +134,31 @@ Result<ThreadSlot> map_thread(std::size_t size, std::size_t align) noexcept {
   return ThreadSlot{self->payload, self};
 }
 
-Result<Ident> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,
-                           void (*discard)(void*) noexcept) noexcept {
+Result<Started> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,
+                             void (*discard)(void*) noexcept, bool joinable) noexcept {
   auto* self = static_cast<Control*>(slot.control);
   self->run = run;
+  self->reclaim.store(joinable ? kAttached : kSelf, std::memory_order_relaxed);
   std::uintptr_t tp = control::tp_of(self);
   // Counted before it exists: the thread may end before clone returns here.
   live_threads.fetch_add(1, std::memory_order_relaxed);
-  long tid = rawthread_clone(&thread_entry, self, slot.payload, kCloneFlags, tp, &self->tid);
+  // Only a joinable thread has its tid cleared at exit: any other has
+  // unmapped the word by then, and the kernel would write into nothing.
+  unsigned long flags = joinable ? kCloneFlags | CLONE_CHILD_CLEARTID : kCloneFlags;
+  long tid = rawthread_clone(&thread_entry, self, slot.payload, flags, tp,
+                             reinterpret_cast<std::int32_t*>(&self->tid));
   if (tid < 0) {
     live_threads.fetch_sub(1, std::memory_order_relaxed);
     discard(slot.payload);
     kernel::munmap(self->map_base, self->map_size);
     return errors::cant_start_thread(tid);
   }
-  return Ident{tp};
+  return Started{tp, self};
+}
+
+void reclaim_mapping(Control* self) noexcept {
+  kernel::munmap(self->map_base, self->map_size);
+  live_threads.fetch_sub(1, std::memory_order_release);
 }
 
 }  // namespace detail
@@ -147,7 +166,7 @@ Result<Ident> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,
 Ident get_ident() noexcept { return arch::thread_pointer(); }
 
 long get_native_id() noexcept {
-  if (const Control* self = control::own()) return self->tid;
+  if (const Control* self = control::own()) return self->tid.load(std::memory_order_relaxed);
   if (main_thread::is_current()) return main_thread::tid();
   return kernel::gettid();
 }

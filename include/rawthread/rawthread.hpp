@@ -5,10 +5,12 @@
 //   Lock, allocate_lock      futex locks, TIMEOUT_MAX  <rawthread/lock.hpp>
 //   start_new_thread, ...    threads, stack_size       <rawthread/thread.hpp>
 //   interrupt_main, ...      interruptible acquires    <rawthread/interrupt.hpp>
+//   Thread, start_joinable_thread  joinable threads    <rawthread/joinable.hpp>
 //   sys::sleep, ...          signals, clock, fds       <rawthread/sys.hpp>
 #pragma once
 
 #include <rawthread/interrupt.hpp>
+#include <rawthread/joinable.hpp>
 #include <rawthread/lock.hpp>
 #include <rawthread/result.hpp>
 #include <rawthread/sys.hpp>

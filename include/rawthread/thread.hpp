@@ -64,10 +64,27 @@ struct ThreadSlot {
 // Maps a new thread's region with room for a payload of `size` bytes aligned
 // to `align`.
 Result<ThreadSlot> map_thread(std::size_t size, std::size_t align) noexcept;
-// Starts the thread mapped by map_thread once its payload is constructed. On
-// failure it calls discard(payload) and unmaps the region.
-Result<Ident> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,
-                           void (*discard)(void*) noexcept) noexcept;
+// A thread just started: its ident and its control block.
+struct Started {
+  Ident ident;
+  void* control;
+};
+// Starts the thread mapped by map_thread once its payload is constructed; a
+// joinable one leaves its mapping to a Thread handle when it ends. On failure
+// it calls discard(payload) and unmaps the region.
+Result<Started> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,
+                             void (*discard)(void*) noexcept, bool joinable) noexcept;
+
+template <class F, class... Args>
+Result<Started> start_thread(bool joinable, F&& fn, Args&&... args) {
+  using Stored = StoredCall<std::decay_t<F>, std::decay_t<Args>...>;
+  static_assert(std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>,
+                "fn must be invocable with rvalue copies of args");
+  Result<ThreadSlot> slot = map_thread(sizeof(Stored), alignof(Stored));
+  if (!slot) return slot.error();
+  ::new (slot->payload) Stored(std::forward<F>(fn), std::forward<Args>(args)...);
+  return clone_thread(*slot, &Stored::run, &Stored::discard, joinable);
+}
 
 }  // namespace detail
 
@@ -79,13 +96,10 @@ Result<Ident> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,
 // are left behind.
 template <class F, class... Args>
 Result<Ident> start_new_thread(F&& fn, Args&&... args) {
-  using Stored = detail::StoredCall<std::decay_t<F>, std::decay_t<Args>...>;
-  static_assert(std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>,
-                "start_new_thread: fn must be invocable with rvalue copies of args");
-  Result<detail::ThreadSlot> slot = detail::map_thread(sizeof(Stored), alignof(Stored));
-  if (!slot) return slot.error();
-  ::new (slot->payload) Stored(std::forward<F>(fn), std::forward<Args>(args)...);
-  return detail::clone_thread(*slot, &Stored::run, &Stored::discard);
+  Result<detail::Started> started =
+      detail::start_thread(false, std::forward<F>(fn), std::forward<Args>(args)...);
+  if (!started) return started.error();
+  return started->ident;
 }
 
 // Python's get_ident(): the calling thread's ident. No system call.
@@ -100,8 +114,9 @@ long get_native_id() noexcept;
 // thread ends.
 [[noreturn]] void exit_thread() noexcept;
 
-// Python's _count(): threads started by start_new_thread that have not ended.
-// A thread counts as ended once its stack is unmapped.
+// Python's _count(): threads started that have not ended. A thread counts as
+// ended once its stack is unmapped: a joinable one once it is joined, or once
+// it has ended after its handle let it go.
 std::size_t thread_count() noexcept;
 
 // Python's stack_size(): the stack size for threads started from now on;

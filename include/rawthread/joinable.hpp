@@ -1,0 +1,75 @@
+// rawthread/joinable.hpp: threads that can be joined.
+//
+// start_joinable_thread starts a thread as start_new_thread does and returns
+// a Thread handle to it. join() waits until the thread has ended completely:
+// its function returned (or it called exit_thread), its stored copies are
+// destroyed and the kernel has cleared its tid word (CLONE_CHILD_CLEARTID).
+// The joiner then unmaps the thread's stack; a handle that is destroyed or
+// moved over without a join detaches the thread, which then unmaps its own.
+// Exactly one of them reclaims the stack, decided by one atomic exchange.
+//
+// Joining waits on the tid word the kernel clears, so it costs no polling,
+// and any number of threads may join the same handle at once.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <utility>
+
+#include <rawthread/result.hpp>
+#include <rawthread/thread.hpp>
+
+namespace rawthread {
+
+class Thread {
+ public:
+  // An empty handle: no thread. ident() is 0; join() is a thread_error.
+  constexpr Thread() noexcept = default;
+  Thread(Thread&& other) noexcept;
+  // Detaches the thread this handle had, then takes other's.
+  Thread& operator=(Thread&& other) noexcept;
+  Thread(const Thread&) = delete;
+  Thread& operator=(const Thread&) = delete;
+  // Detaches a thread not joined: it runs on and releases its own stack.
+  ~Thread();
+
+  // The thread's ident, as get_ident() returns in it; 0 for an empty handle.
+  Ident ident() const noexcept { return ident_; }
+
+  // Whether the thread has ended completely (join would not wait).
+  bool is_done() const noexcept;
+
+  // Waits until the thread has ended, at most `timeout` seconds (-1: no
+  // limit), and reclaims its stack. true: joined, now or before (joining
+  // twice is harmless); false: the timeout ran out first. Errors, in order:
+  //   thread_error   "cannot join thread before it is started"  (empty handle)
+  //   value_error    "timeout value must be a non-negative number"
+  //   overflow_error "timeout value is too large"  (timeout > TIMEOUT_MAX)
+  //   thread_error   "cannot join current thread"
+  // A signal handler that runs meanwhile does not end the wait.
+  Result<bool> join(double timeout = -1) noexcept;
+
+ private:
+  template <class F, class... Args>
+  friend Result<Thread> start_joinable_thread(F&& fn, Args&&... args);
+  explicit Thread(detail::Started started) noexcept;
+  void detach() noexcept;
+
+  Ident ident_ = 0;
+  void* control_ = nullptr;  // the thread's control block, in its mapping
+  std::int32_t tid_ = 0;
+  // kJoined, kReclaiming, and how many joiners are reading the thread's
+  // mapping right now (which must stay mapped until they are out).
+  mutable std::atomic<std::uint32_t> state_{0};
+};
+
+// start_new_thread with a handle: the same copies, the same errors.
+template <class F, class... Args>
+Result<Thread> start_joinable_thread(F&& fn, Args&&... args) {
+  Result<detail::Started> started =
+      detail::start_thread(true, std::forward<F>(fn), std::forward<Args>(args)...);
+  if (!started) return started.error();
+  return Thread(*started);
+}
+
+}  // namespace rawthread

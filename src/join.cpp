@@ -1,0 +1,161 @@
+// Thread: joining a thread, or letting it go.
+//
+// A joinable thread's tid word lies in its own mapping, which the thread
+// cannot unmap as it exits (the kernel clears the word after the thread's
+// last instruction). So the handle reclaims the mapping: the first joiner to
+// see the word cleared, or the destructor if no one joined. Other joiners
+// may still be reading the word then, so Thread::state_ counts them, and the
+// reclaimer unmaps only once the count is back to zero:
+//
+//   state_ = kJoined | kReclaiming | readers (the low 30 bits)
+//
+// A reader enters only while neither flag is set; the one that leaves having
+// seen the thread ended, with no reclaimer yet, becomes the reclaimer.
+#include <rawthread/joinable.hpp>
+#include <rawthread/lock.hpp>  // TIMEOUT_MAX
+
+#include "clock.hpp"
+#include "control.hpp"
+#include "errors.hpp"
+#include "kernel.hpp"
+
+namespace rawthread {
+namespace {
+
+constexpr std::uint32_t kJoined = 1u << 31;
+constexpr std::uint32_t kReclaiming = 1u << 30;
+constexpr std::uint32_t kReaders = kReclaiming - 1;
+constexpr int kAll = 0x7fffffff;
+
+using State = std::atomic<std::uint32_t>;
+
+Control* control_of(void* control) { return static_cast<Control*>(control); }
+
+bool ended(const Control* self) { return self->tid.load(std::memory_order_acquire) == 0; }
+
+// Counts the caller in as a reader of the mapping; false once it is joined
+// or being reclaimed (and so no longer safe to read).
+bool enter(State& state) noexcept {
+  std::uint32_t s = state.load(std::memory_order_acquire);
+  do {
+    if ((s & (kJoined | kReclaiming)) != 0) return false;
+  } while (!state.compare_exchange_weak(s, s + 1, std::memory_order_acquire));
+  return true;
+}
+
+// Counts the caller out. With `thread_ended` and no reclaimer yet it becomes
+// the reclaimer, in the same exchange: returns true.
+bool leave(State& state, bool thread_ended) noexcept {
+  std::uint32_t s = state.load(std::memory_order_relaxed);
+  for (;;) {
+    const bool take = thread_ended && (s & kReclaiming) == 0;
+    const std::uint32_t next = (s - 1) | (take ? kReclaiming : 0);
+    if (state.compare_exchange_weak(s, next, std::memory_order_acq_rel)) {
+      // The last reader out lets a waiting reclaimer go on.
+      if (!take && (next & kReclaiming) != 0 && (next & kReaders) == 0)
+        kernel::futex_wake(&state, kAll);
+      return take;
+    }
+  }
+}
+
+void reclaim(State& state, Control* self) noexcept {
+  // The kernel woke one sleeper on the tid word; wake the rest, so that they
+  // count themselves out and stop reading it.
+  kernel::futex_wake_tid(&self->tid, kAll);
+  for (std::uint32_t s; ((s = state.load(std::memory_order_acquire)) & kReaders) != 0;)
+    kernel::futex_wait(&state, s, nullptr);
+  detail::reclaim_mapping(self);
+  state.store(kJoined, std::memory_order_release);
+  kernel::futex_wake(&state, kAll);
+}
+
+}  // namespace
+
+Thread::Thread(detail::Started started) noexcept
+    : ident_(started.ident),
+      control_(started.control),
+      tid_(control_of(started.control)->tid.load(std::memory_order_relaxed)) {}
+
+Thread::Thread(Thread&& other) noexcept
+    : ident_(std::exchange(other.ident_, 0)),
+      control_(std::exchange(other.control_, nullptr)),
+      tid_(std::exchange(other.tid_, 0)),
+      state_(other.state_.exchange(0, std::memory_order_relaxed)) {}
+
+Thread& Thread::operator=(Thread&& other) noexcept {
+  if (this != &other) {
+    detach();
+    ident_ = std::exchange(other.ident_, 0);
+    control_ = std::exchange(other.control_, nullptr);
+    tid_ = std::exchange(other.tid_, 0);
+    state_.store(other.state_.exchange(0, std::memory_order_relaxed), std::memory_order_relaxed);
+  }
+  return *this;
+}
+
+Thread::~Thread() { detach(); }
+
+void Thread::detach() noexcept {
+  Control* self = control_of(control_);
+  if (self == nullptr || (state_.load(std::memory_order_acquire) & kJoined) != 0) return;
+  // One exchange against the thread's own at its end (thread.cpp, finish):
+  // if the thread has not ended, it will unmap its mapping itself.
+  std::uint32_t attached = kAttached;
+  if (!self->reclaim.compare_exchange_strong(attached, kDetached, std::memory_order_acq_rel)) {
+    // It ended first and left the mapping to the handle. It is past its last
+    // instruction but for the exit itself: wait for the kernel to let go.
+    while (!ended(self)) kernel::futex_wait_tid(&self->tid, tid_, nullptr);
+    detail::reclaim_mapping(self);
+  }
+  control_ = nullptr;
+  ident_ = 0;
+  tid_ = 0;
+  state_.store(0, std::memory_order_relaxed);
+}
+
+bool Thread::is_done() const noexcept {
+  Control* self = control_of(control_);
+  if (self == nullptr) return false;
+  if (!enter(state_)) return true;  // joined, or a joiner saw it end
+  const bool done = ended(self);
+  leave(state_, false);  // a query leaves reclaiming to join or the destructor
+  return done;
+}
+
+Result<bool> Thread::join(double timeout) noexcept {
+  Control* self = control_of(control_);
+  if (self == nullptr) return errors::kJoinEmpty;
+  if (timeout != -1) {
+    if (!(timeout >= 0)) return errors::kNegativeTimeout;  // NaN fails this too
+    if (timeout > TIMEOUT_MAX) return errors::kTimeoutTooLarge;
+  }
+  if ((state_.load(std::memory_order_acquire) & kJoined) != 0) return true;
+  if (ident_ == get_ident()) return errors::kJoinSelf;
+
+  // Timed waits end with EINTR when a handler runs; the loop resumes them to
+  // the same deadline. kNever keeps an untimed join the same shape.
+  const kernel::Timespec deadline =
+      timeout == -1 ? clock::kNever : clock::deadline_after(timeout);
+  for (;;) {
+    if (enter(state_)) {
+      long ret = 0;
+      if (!ended(self)) ret = kernel::futex_wait_tid(&self->tid, tid_, &deadline);
+      const bool done = ended(self);
+      if (leave(state_, done)) {
+        reclaim(state_, self);
+        return true;
+      }
+      if (!done && ret == -ETIMEDOUT) return false;
+      continue;
+    }
+    // Another joiner reclaims: wait for it to finish.
+    std::uint32_t s = state_.load(std::memory_order_acquire);
+    if ((s & kJoined) != 0) return true;
+    if (kernel::futex_wait(&state_, s, &deadline) == -ETIMEDOUT &&
+        (state_.load(std::memory_order_acquire) & kJoined) == 0)
+      return false;
+  }
+}
+
+}  // namespace rawthread
