@@ -31,6 +31,15 @@ inline constexpr Error kSleepTooLarge{Errc::overflow_error, 0, "sleep length is 
 // The acquire was cut short by a signal whose handler requested an interrupt.
 inline constexpr Error kInterrupted{Errc::interrupted, EINTR, "lock acquire interrupted"};
 
+// The dummy backend: what the real one would do is wait forever, or start a
+// thread with the stack size asked for.
+inline constexpr Error kStartedFunctionInterrupted{
+    Errc::interrupted, EINTR, "interrupt_main() was called in the started function"};
+inline constexpr Error kWouldDeadlock{
+    Errc::thread_error, EDEADLK, "acquire would deadlock: no other thread can release the lock"};
+inline constexpr Error kStackSizeNotSupported{Errc::thread_error, 0,
+                                              "setting thread stack size not supported"};
+
 // Errors a system call caused carry its errno.
 inline constexpr Error cant_start_thread(long neg_errno) {
   return {Errc::thread_error, static_cast<int>(-neg_errno), "can't start new thread"};

@@ -16,6 +16,10 @@ Result<std::size_t> stack_size(long size) noexcept {
   if (size < 0) return errors::kNegativeStackSize;
   if (size != 0 && static_cast<std::size_t>(size) < MIN_STACK_SIZE)
     return errors::kStackSizeTooSmall;
+#if RAWTHREAD_BACKEND_DUMMY
+  // _dummy_thread's answer: no thread ever gets a stack of its own.
+  if (size != 0) return errors::kStackSizeNotSupported;
+#endif
   return setting.exchange(static_cast<std::size_t>(size), std::memory_order_relaxed);
 }
 

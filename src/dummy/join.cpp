@@ -1,0 +1,39 @@
+// Thread in the dummy backend: by the time start_joinable_thread returns, the
+// function has run to completion, so every handle is done and joins at once.
+#include <rawthread/joinable.hpp>
+#include <rawthread/lock.hpp>  // TIMEOUT_MAX
+
+#include "errors.hpp"
+
+namespace rawthread {
+
+Thread::Thread(detail::Started started) noexcept
+    : ident_(started.ident), control_(started.control) {}
+
+Thread::Thread(Thread&& other) noexcept
+    : ident_(std::exchange(other.ident_, 0)), control_(std::exchange(other.control_, nullptr)) {}
+
+Thread& Thread::operator=(Thread&& other) noexcept {
+  ident_ = std::exchange(other.ident_, 0);
+  control_ = std::exchange(other.control_, nullptr);
+  return *this;
+}
+
+Thread::~Thread() = default;
+
+void Thread::detach() noexcept {}
+
+bool Thread::is_done() const noexcept { return control_ != nullptr; }
+
+// The same checks as the real backend's, but for joining oneself: every
+// ident is the same one here, and the function has ended anyway.
+Result<bool> Thread::join(double timeout) noexcept {
+  if (control_ == nullptr) return errors::kJoinEmpty;
+  if (timeout != -1) {
+    if (!(timeout >= 0)) return errors::kNegativeTimeout;
+    if (timeout > TIMEOUT_MAX) return errors::kTimeoutTooLarge;
+  }
+  return true;
+}
+
+}  // namespace rawthread
