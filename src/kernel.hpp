@@ -134,6 +134,11 @@ inline long write(int fd, const void* data, std::size_t size) noexcept {
 inline long close(int fd) noexcept { return call(__NR_close, fd); }
 
 inline long gettid() noexcept { return call(__NR_gettid); }
+// Sets the word the kernel clears and wakes at this thread's exit
+// (CLONE_CHILD_CLEARTID); null: none. Returns the caller's tid.
+inline long set_tid_address(std::atomic<std::int32_t>* tid) noexcept {
+  return call(__NR_set_tid_address, tid);
+}
 inline long getpid() noexcept { return call(__NR_getpid); }
 inline long tgkill(long tgid, long tid, int signum) noexcept {
   return call(__NR_tgkill, tgid, tid, signum);

@@ -83,6 +83,11 @@ constexpr bool add(std::size_t& sum, std::size_t a, std::size_t b) {
   std::uint32_t attached = kAttached;
   if (self->reclaim.compare_exchange_strong(attached, kByHandle, std::memory_order_acq_rel))
     kernel::exit_thread(0);
+  // Its handle let go first (kDetached): it unmaps its mapping itself, so
+  // the kernel must not clear the tid word at the exit. The range is free
+  // from the munmap on, and a thread started meanwhile may have its own tid
+  // word at that very address.
+  if (attached == kDetached) kernel::set_tid_address(nullptr);
   rawthread_unmap_and_exit(self->map_base, self->map_size, &live_threads);
 }
 
@@ -142,8 +147,9 @@ Result<Started> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,
   std::uintptr_t tp = control::tp_of(self);
   // Counted before it exists: the thread may end before clone returns here.
   live_threads.fetch_add(1, std::memory_order_relaxed);
-  // Only a joinable thread has its tid cleared at exit: any other has
-  // unmapped the word by then, and the kernel would write into nothing.
+  // Only a joinable thread has its tid cleared at exit, and only while its
+  // handle exists (finish): any other has unmapped the word by then, and the
+  // kernel would write into whatever was mapped there since.
   unsigned long flags = joinable ? kCloneFlags | CLONE_CHILD_CLEARTID : kCloneFlags;
   long tid = rawthread_clone(&thread_entry, self, slot.payload, flags, tp,
                              reinterpret_cast<std::int32_t*>(&self->tid));
