@@ -2,6 +2,7 @@
 #include "check.hpp"
 
 #include <asm/unistd.h>
+#include <linux/fcntl.h>
 
 #include <rawthread/sys.hpp>
 #include <rawthread/thread.hpp>
@@ -60,6 +61,18 @@ std::int64_t now_ns() noexcept {
 }
 
 void yield() noexcept { rawthread::kernel::call(__NR_sched_yield); }
+
+long count_mappings() noexcept {
+  using rawthread::kernel::call;
+  long fd = call(__NR_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  static char chunk[4096];
+  long lines = 0;
+  for (long got; (got = call(__NR_read, fd, chunk, sizeof chunk)) > 0;)
+    for (long i = 0; i < got; ++i) lines += chunk[i] == '\n' ? 1 : 0;
+  call(__NR_close, fd);
+  return lines;
+}
 
 bool wait_for_threads(std::size_t count, double seconds) noexcept {
   return wait_until([count] { return rawthread::thread_count() <= count; }, seconds);

@@ -70,6 +70,9 @@ bool wait_until(Pred done, double seconds) noexcept;
 std::int64_t now_ns() noexcept;
 void yield() noexcept;
 
+// The lines of /proc/self/maps, one per mapping; -1 without /proc.
+long count_mappings() noexcept;
+
 // Waits until rawthread::thread_count() drops to `count` (threads gone,
 // stacks unmapped); whether it did within `seconds`.
 bool wait_for_threads(std::size_t count, double seconds) noexcept;

@@ -2,7 +2,6 @@
 // joinable threads (joined or detached) that leaves no mapping behind, and
 // thread_local destructors that have run by the time join returns.
 #include <asm/unistd.h>
-#include <linux/fcntl.h>
 
 #include <atomic>
 #include <utility>
@@ -14,19 +13,6 @@
 #include "kernel.hpp"
 
 namespace {
-
-// Mappings of the process: the lines of /proc/self/maps.
-long mappings() {
-  using rawthread::kernel::call;
-  static char chunk[4096];
-  long fd = call(__NR_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  long lines = 0;
-  for (long got; (got = call(__NR_read, fd, chunk, sizeof chunk)) > 0;)
-    for (long i = 0; i < got; ++i) lines += chunk[i] == '\n' ? 1 : 0;
-  call(__NR_close, fd);
-  return lines;
-}
 
 bool joined(rawthread::Thread& t, double timeout = 60) {
   rawthread::Result<bool> r = t.join(timeout);
@@ -125,7 +111,7 @@ TEST(thousand_joinable_threads_leave_no_mapping_behind) {
     REQUIRE(r.has_value());
     REQUIRE(joined(*r));
   }
-  const long before = mappings();
+  const long before = check::count_mappings();
   REQUIRE(before > 0);
   // Thread i: joined at once (i % 4 == 0), detached at once (1), or joined
   // (2) or detached (3) when its ring slot comes round, kRing starts later.
@@ -156,7 +142,7 @@ TEST(thousand_joinable_threads_leave_no_mapping_behind) {
   CHECK_EQ(join_failures, 0);
   CHECK(check::wait_for_threads(0, 120));
   CHECK_EQ(ran.load(), kThreads);
-  CHECK_EQ(mappings(), before);
+  CHECK_EQ(check::count_mappings(), before);
 }
 
 namespace {

@@ -1,7 +1,6 @@
 // Threads without libc: exit_thread, idents, stack sizes, and a churn of
 // 1000 threads that leaves no mapping behind.
 #include <asm/unistd.h>
-#include <linux/fcntl.h>
 
 #include <atomic>
 
@@ -9,23 +8,6 @@
 
 #include "check.hpp"
 #include "kernel.hpp"
-
-namespace {
-
-// Lines of /proc/self/maps: one per mapping.
-long count_mappings() {
-  using rawthread::kernel::call;
-  long fd = call(__NR_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  static char buffer[4096];
-  long lines = 0, got = 0;
-  while ((got = call(__NR_read, fd, buffer, sizeof buffer)) > 0)
-    for (long i = 0; i < got; ++i) lines += buffer[i] == '\n';
-  call(__NR_close, fd);
-  return lines;
-}
-
-}  // namespace
 
 TEST(exit_thread_ends_only_the_calling_thread) {
   static std::atomic<int> before{0}, after{0};
@@ -78,7 +60,7 @@ TEST(thousand_threads_leave_no_mapping_behind) {
   // Warm up once, so that whatever the first thread maps for good is mapped.
   REQUIRE(rawthread::start_new_thread([] {}).has_value());
   REQUIRE(check::wait_for_threads(0, 60));
-  const long before = count_mappings();
+  const long before = check::count_mappings();
   REQUIRE(before > 0);
   for (int i = 0; i < kThreads; ++i) {
     // At most 16 at a time: the churn, not the peak, is under test.
@@ -87,5 +69,5 @@ TEST(thousand_threads_leave_no_mapping_behind) {
   }
   CHECK(check::wait_for_threads(0, 120));
   CHECK_EQ(ran.load(), kThreads);
-  CHECK_EQ(count_mappings(), before);
+  CHECK_EQ(check::count_mappings(), before);
 }
