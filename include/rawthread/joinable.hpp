@@ -2,8 +2,9 @@
 //
 // start_joinable_thread starts a thread as start_new_thread does and returns
 // a Thread handle to it. join() waits until the thread has ended completely:
-// its function returned (or it called exit_thread), its stored copies are
-// destroyed and the kernel has cleared its tid word (CLONE_CHILD_CLEARTID).
+// its function returned and its stored copies are destroyed (or it called
+// exit_thread, which destroys nothing), and the kernel has cleared its tid
+// word (CLONE_CHILD_CLEARTID).
 // The joiner then unmaps the thread's stack; a handle that is destroyed or
 // moved over without a join detaches the thread, which then unmaps its own.
 // Exactly one of them reclaims the stack, decided by one atomic exchange.
