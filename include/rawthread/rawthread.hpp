@@ -3,6 +3,7 @@
 //
 //   Result, Error, Errc      errors as values          <rawthread/result.hpp>
 //   Lock, allocate_lock      futex locks, TIMEOUT_MAX  <rawthread/lock.hpp>
+//   RLock                    re-entrant lock           <rawthread/rlock.hpp>
 //   start_new_thread, ...    threads, stack_size       <rawthread/thread.hpp>
 //   interrupt_main, ...      interruptible acquires    <rawthread/interrupt.hpp>
 //   sys::sleep, ...          signals, clock, fds       <rawthread/sys.hpp>
@@ -11,5 +12,6 @@
 #include <rawthread/interrupt.hpp>
 #include <rawthread/lock.hpp>
 #include <rawthread/result.hpp>
+#include <rawthread/rlock.hpp>
 #include <rawthread/sys.hpp>
 #include <rawthread/thread.hpp>
