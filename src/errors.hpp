@@ -13,6 +13,8 @@ inline constexpr Error kNegativeTimeout{Errc::value_error, 0,
                                         "timeout value must be a non-negative number"};
 inline constexpr Error kTimeoutTooLarge{Errc::overflow_error, 0, "timeout value is too large"};
 inline constexpr Error kReleaseUnlocked{Errc::thread_error, 0, "release unlocked lock"};
+inline constexpr Error kReleaseUnowned{Errc::thread_error, 0, "cannot release un-acquired lock"};
+inline constexpr Error kCountOverflow{Errc::overflow_error, 0, "Internal lock count overflowed"};
 inline constexpr Error kNegativeStackSize{Errc::value_error, 0,
                                           "size must be 0 or a positive value"};
 inline constexpr Error kStackSizeTooSmall{

@@ -6,6 +6,7 @@
 
 namespace {
 rawthread::Lock check_lock;
+rawthread::RLock check_rlock;
 }
 
 int rawthread_freestanding_header_check(int value) noexcept {
@@ -19,7 +20,12 @@ int rawthread_freestanding_header_check(int value) noexcept {
   check_lock.lock();
   bool again = check_lock.try_lock();
   check_lock.unlock();
+  bool nested = check_rlock.try_lock_for(std::chrono::milliseconds(5)) &&
+                check_rlock.acquire().value_or(false);
+  if (nested) (void)check_rlock.release();
+  check_rlock.unlock();
   (void)rawthread::interrupt_main();
   return static_cast<int>(*started != rawthread::get_ident()) + static_cast<int>(again) +
+         static_cast<int>(nested) +
          static_cast<int>(rawthread::stack_size() + rawthread::thread_count());
 }

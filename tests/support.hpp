@@ -22,14 +22,18 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -325,14 +329,19 @@ class Watchdog {
   HelperThread thread_;  // last: starts after the members it uses exist
 };
 
-// Last resort for a watchdog: releases `lock` and wakes every sleeper on its
-// futex word (private and shared), so a main thread stuck in an untimed wait
-// after a lost wake-up gets out and the test fails instead of hanging.
-inline void rescue_lock(rawthread::Lock& lock) {
-  (void)lock.release();
-  void* word = static_cast<void*>(&lock);
+// Wakes every sleeper on the futex word at `word` (private and shared), so a
+// main thread stuck in an untimed wait after a lost wake-up gets out.
+inline void wake_all(void* word) {
   ::syscall(SYS_futex, word, FUTEX_WAKE, 0x7fffffff, nullptr, nullptr, 0);
   ::syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 0x7fffffff, nullptr, nullptr, 0);
+}
+
+// Last resort for a watchdog: releases `lock` and wakes every sleeper on its
+// word, so a main thread stuck in an untimed wait after a lost wake-up gets
+// out and the test fails instead of hanging.
+inline void rescue_lock(rawthread::Lock& lock) {
+  (void)lock.release();
+  wake_all(static_cast<void*>(&lock));
 }
 
 // Base fixture: every test ends with thread_count() back where it started, so
@@ -359,6 +368,65 @@ void expect_error(const R& r, rawthread::Errc kind, const char* message, int sys
   EXPECT_EQ(r.error().sys_errno, sys_errno);
 }
 
+// ---------------------------------------------------------------- acquire's argument errors
+
+inline constexpr const char* kNonBlockingMessage =
+    "can't specify a timeout for a non-blocking call";
+inline constexpr const char* kNegativeMessage = "timeout value must be a non-negative number";
+inline constexpr const char* kTooLargeMessage = "timeout value is too large";
+
+// An acquire(blocking, timeout) that must fail with (kind, message).
+struct BadAcquire {
+  bool blocking;
+  double timeout;
+  rawthread::Errc kind;
+  const char* message;
+};
+
+// Every kind of bad argument, in the order Python checks them; Lock and RLock
+// give the same answers.
+inline std::vector<BadAcquire> bad_acquires() {
+  using rawthread::Errc;
+  using rawthread::TIMEOUT_MAX;
+  const double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  return {
+      // 1. non-blocking with a timeout: checked first, whatever the timeout
+      {false, 0.0, Errc::value_error, kNonBlockingMessage},
+      {false, 1.0, Errc::value_error, kNonBlockingMessage},
+      {false, -5.0, Errc::value_error, kNonBlockingMessage},
+      {false, -0.5, Errc::value_error, kNonBlockingMessage},
+      {false, nan, Errc::value_error, kNonBlockingMessage},
+      {false, inf, Errc::value_error, kNonBlockingMessage},
+      {false, -inf, Errc::value_error, kNonBlockingMessage},
+      {false, TIMEOUT_MAX * 2, Errc::value_error, kNonBlockingMessage},
+      // 2. negative other than -1, or NaN: before the size check
+      {true, -5.0, Errc::value_error, kNegativeMessage},
+      {true, -0.5, Errc::value_error, kNegativeMessage},
+      {true, -2.0, Errc::value_error, kNegativeMessage},
+      {true, std::nextafter(-1.0, -2.0), Errc::value_error, kNegativeMessage},
+      {true, std::nextafter(-1.0, 0.0), Errc::value_error, kNegativeMessage},
+      {true, -1e300, Errc::value_error, kNegativeMessage},
+      {true, -inf, Errc::value_error, kNegativeMessage},
+      {true, nan, Errc::value_error, kNegativeMessage},
+      {true, -nan, Errc::value_error, kNegativeMessage},
+      {true, -std::numeric_limits<double>::denorm_min(), Errc::value_error, kNegativeMessage},
+      // 3. too large, infinity included
+      {true, std::nextafter(TIMEOUT_MAX, inf), Errc::overflow_error, kTooLargeMessage},
+      {true, TIMEOUT_MAX * 2, Errc::overflow_error, kTooLargeMessage},
+      {true, 1e300, Errc::overflow_error, kTooLargeMessage},
+      {true, std::numeric_limits<double>::max(), Errc::overflow_error, kTooLargeMessage},
+      {true, inf, Errc::overflow_error, kTooLargeMessage},
+  };
+}
+
+// "acquire(true, -5)", for SCOPED_TRACE.
+inline std::string describe(const BadAcquire& c) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "acquire(%s, %.17g)", c.blocking ? "true" : "false", c.timeout);
+  return buf;
+}
+
 inline const char* errc_name(rawthread::Errc e) {
   switch (e) {
     case rawthread::Errc::thread_error: return "thread_error";
@@ -369,6 +437,88 @@ inline const char* errc_name(rawthread::Errc e) {
   }
   return "?";
 }
+
+// ---------------------------------------------------------------- interrupts
+
+// How often count_only / count_and_request ran; InterruptFixture zeroes it.
+inline std::atomic<int> g_handler_runs{0};
+
+// Signal handlers (async-signal-safe): one that only counts, one that also
+// requests an interrupt, as a Python handler that raises would.
+inline void count_only(int) { g_handler_runs.fetch_add(1); }
+inline void count_and_request(int) {
+  g_handler_runs.fetch_add(1);
+  rawthread::request_interrupt();
+}
+
+// Ends a pending interrupt request of the calling (main) thread, if any:
+// returns true if there was one. A blocking timed acquire of a held private
+// lock: interrupted if a request was pending, false after 50 ms if not.
+inline bool consume_pending_interrupt() {
+  rawthread::Lock held;
+  (void)held.acquire(false);
+  rawthread::Result<bool> r = held.acquire(true, 0.05);
+  return !r.has_value() && r.error().kind == rawthread::Errc::interrupted;
+}
+
+// No request pending: a blocking timed acquire (0.25 s) of a held lock times
+// out normally instead of returning interrupted.
+inline void expect_no_pending_request() {
+  rawthread::Lock held;
+  ASSERT_TRUE(is_true(held.acquire(false)));
+  std::int64_t t0 = now_ns();
+  rawthread::Result<bool> r = held.acquire(true, 0.25);
+  std::int64_t elapsed = now_ns() - t0;
+  ASSERT_TRUE(r.has_value()) << "a request was left pending: acquire returned "
+                             << errc_name(r.error().kind);
+  EXPECT_FALSE(*r);
+  EXPECT_GE(elapsed, to_ns(0.25));
+}
+
+// Expects `r` to be Errc::interrupted.
+inline void expect_interrupted(const rawthread::Result<bool>& r) {
+  ASSERT_FALSE(r.has_value()) << "acquire returned " << (r.has_value() && *r ? "true" : "false")
+                              << " instead of interrupted";
+  EXPECT_EQ(r.error().kind, rawthread::Errc::interrupted);
+}
+
+// Fixture for tests that interrupt the main thread: g_handler_runs starts at
+// 0, no request is pending at the start or left over at the end, and
+// when_main_sleeps lets an interrupter act while main sleeps in the kernel.
+class InterruptFixture : public RawthreadTest {
+ protected:
+  void SetUp() override {
+    RawthreadTest::SetUp();
+    g_handler_runs = 0;
+    main_tid_ = gettid_now();
+    // start clean even if an earlier test failed and left a request
+    for (int i = 0; i < 3 && consume_pending_interrupt(); ++i) {
+    }
+  }
+  void TearDown() override {
+    // a test that passes leaves nothing pending; don't let a failing one
+    // spill into the next
+    consume_pending_interrupt();
+    RawthreadTest::TearDown();
+  }
+
+  // Starts a helper thread that waits until the main thread sleeps in the
+  // kernel, waits 50 ms more, records the time and runs `action`.
+  HelperThread when_main_sleeps(std::function<void()> action) {
+    sleeping_seen_ = false;
+    acted_at_ns_ = 0;
+    return HelperThread([this, action = std::move(action)] {
+      sleeping_seen_ = wait_until_sleeping(main_tid_);
+      sleep_ms(50);
+      acted_at_ns_ = now_ns();
+      action();
+    });
+  }
+
+  long main_tid_ = 0;
+  std::atomic<bool> sleeping_seen_{false};
+  std::atomic<std::int64_t> acted_at_ns_{0};
+};
 
 }  // namespace rt_test
 

@@ -21,79 +21,14 @@ using rt_test::wait_for;
 
 namespace {
 
-std::atomic<int> g_handler_runs;
+using rt_test::consume_pending_interrupt;
+using rt_test::count_and_request;
+using rt_test::count_only;
+using rt_test::expect_interrupted;
+using rt_test::expect_no_pending_request;
+using rt_test::g_handler_runs;
 
-extern "C" void count_only(int) { g_handler_runs.fetch_add(1); }
-extern "C" void count_and_request(int) {
-  g_handler_runs.fetch_add(1);
-  request_interrupt();
-}
-
-// Ends a pending interrupt request of the calling (main) thread, if any:
-// returns true if there was one. A blocking timed acquire of a held private
-// lock: interrupted if a request was pending, false after 50 ms if not.
-bool consume_pending_interrupt() {
-  Lock held;
-  (void)held.acquire(false);
-  Result<bool> r = held.acquire(true, 0.05);
-  return !r.has_value() && r.error().kind == Errc::interrupted;
-}
-
-// No request pending: a blocking timed acquire (0.2 s) of a held lock times
-// out normally instead of returning interrupted.
-void expect_no_pending_request() {
-  Lock held;
-  ASSERT_TRUE(rt_test::is_true(held.acquire(false)));
-  std::int64_t t0 = now_ns();
-  Result<bool> r = held.acquire(true, 0.25);
-  std::int64_t elapsed = now_ns() - t0;
-  ASSERT_TRUE(r.has_value()) << "a request was left pending: acquire returned "
-                             << rt_test::errc_name(r.error().kind);
-  EXPECT_FALSE(*r);
-  EXPECT_GE(elapsed, rt_test::to_ns(0.25));
-}
-
-// Expects `r` to be Errc::interrupted.
-void expect_interrupted(const Result<bool>& r) {
-  ASSERT_FALSE(r.has_value()) << "acquire returned " << (r.has_value() && *r ? "true" : "false")
-                              << " instead of interrupted";
-  EXPECT_EQ(r.error().kind, Errc::interrupted);
-}
-
-class InterruptTest : public rt_test::RawthreadTest {
- protected:
-  void SetUp() override {
-    rt_test::RawthreadTest::SetUp();
-    g_handler_runs = 0;
-    main_tid_ = rt_test::gettid_now();
-    // start clean even if an earlier test failed and left a request
-    for (int i = 0; i < 3 && consume_pending_interrupt(); ++i) {
-    }
-  }
-  void TearDown() override {
-    // a test that passes leaves nothing pending; don't let a failing one
-    // spill into the next
-    consume_pending_interrupt();
-    rt_test::RawthreadTest::TearDown();
-  }
-
-  // Starts a helper thread that waits until the main thread sleeps in the
-  // kernel, waits 50 ms more, records the time and runs `action`.
-  rt_test::HelperThread when_main_sleeps(std::function<void()> action) {
-    sleeping_seen_ = false;
-    acted_at_ns_ = 0;
-    return rt_test::HelperThread([this, action = std::move(action)] {
-      sleeping_seen_ = rt_test::wait_until_sleeping(main_tid_);
-      rt_test::sleep_ms(50);
-      acted_at_ns_ = now_ns();
-      action();
-    });
-  }
-
-  long main_tid_ = 0;
-  std::atomic<bool> sleeping_seen_{false};
-  std::atomic<std::int64_t> acted_at_ns_{0};
-};
+class InterruptTest : public rt_test::InterruptFixture {};
 
 // ---------------------------------------------------------------- argument errors
 

@@ -1,10 +1,7 @@
 // Lock errors: every acquire argument error and "release unlocked lock", with
 // kind, exact message, sys_errno 0, the order of the checks, and the lock's
 // state unchanged by each error (free stays free, held stays held).
-#include <cmath>
 #include <limits>
-#include <string>
-#include <vector>
 
 #include "support.hpp"
 
@@ -13,57 +10,9 @@ using rt_test::expect_error;
 
 namespace {
 
-constexpr const char* kNonBlocking = "can't specify a timeout for a non-blocking call";
-constexpr const char* kNegative = "timeout value must be a non-negative number";
-constexpr const char* kTooLarge = "timeout value is too large";
-
-const double kInf = std::numeric_limits<double>::infinity();
-const double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-struct BadAcquire {
-  bool blocking;
-  double timeout;
-  Errc kind;
-  const char* message;
-};
-
-// Each case is tried on a free lock and on a held lock.
-std::vector<BadAcquire> bad_acquires() {
-  return {
-      // 1. non-blocking with a timeout: checked first, whatever the timeout
-      {false, 0.0, Errc::value_error, kNonBlocking},
-      {false, 1.0, Errc::value_error, kNonBlocking},
-      {false, -5.0, Errc::value_error, kNonBlocking},
-      {false, -0.5, Errc::value_error, kNonBlocking},
-      {false, kNaN, Errc::value_error, kNonBlocking},
-      {false, kInf, Errc::value_error, kNonBlocking},
-      {false, -kInf, Errc::value_error, kNonBlocking},
-      {false, TIMEOUT_MAX * 2, Errc::value_error, kNonBlocking},
-      // 2. negative other than -1, or NaN: before the size check
-      {true, -5.0, Errc::value_error, kNegative},
-      {true, -0.5, Errc::value_error, kNegative},
-      {true, -2.0, Errc::value_error, kNegative},
-      {true, std::nextafter(-1.0, -2.0), Errc::value_error, kNegative},
-      {true, std::nextafter(-1.0, 0.0), Errc::value_error, kNegative},
-      {true, -1e300, Errc::value_error, kNegative},
-      {true, -kInf, Errc::value_error, kNegative},
-      {true, kNaN, Errc::value_error, kNegative},
-      {true, -kNaN, Errc::value_error, kNegative},
-      {true, -std::numeric_limits<double>::denorm_min(), Errc::value_error, kNegative},
-      // 3. too large, infinity included
-      {true, std::nextafter(TIMEOUT_MAX, kInf), Errc::overflow_error, kTooLarge},
-      {true, TIMEOUT_MAX * 2, Errc::overflow_error, kTooLarge},
-      {true, 1e300, Errc::overflow_error, kTooLarge},
-      {true, std::numeric_limits<double>::max(), Errc::overflow_error, kTooLarge},
-      {true, kInf, Errc::overflow_error, kTooLarge},
-  };
-}
-
-std::string describe(const BadAcquire& c) {
-  char buf[128];
-  std::snprintf(buf, sizeof buf, "acquire(%s, %.17g)", c.blocking ? "true" : "false", c.timeout);
-  return buf;
-}
+using rt_test::bad_acquires;
+using rt_test::BadAcquire;
+using rt_test::describe;
 
 class LockErrorTest : public rt_test::RawthreadTest {};
 

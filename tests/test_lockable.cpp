@@ -301,17 +301,7 @@ TEST_F(LockableTest, HugeDurationOnAHeldLockWaitsForTheRelease) {
 
 // ---- interrupts and the Lockable interface
 
-// Ends a pending interrupt request of the main thread, if any: true if there
-// was one. Uses a blocking timed acquire of a held private lock.
-bool consume_pending_interrupt() {
-  Lock held;
-  (void)held.acquire(false);
-  Result<bool> r = held.acquire(true, 0.05);
-  return !r.has_value() && r.error().kind == Errc::interrupted;
-}
-
-std::atomic<int> g_sigint_count;
-extern "C" void count_sigint(int) { g_sigint_count.fetch_add(1); }
+using rt_test::consume_pending_interrupt;
 
 TEST_F(LockableTest, LockableCallsLeaveAPendingRequestPending) {
   Lock lock;
@@ -368,9 +358,9 @@ TEST_F(LockableTest, LockIsNotEndedByInterruptMain) {
   // main waits in lock(); a thread calls interrupt_main() (SIGINT with a
   // handler) during the wait and releases the lock ~0.3 s later. lock()
   // returns only with the lock held; the request stays pending.
-  rt_test::SignalGuard sig(SIGINT, count_sigint);
+  rt_test::SignalGuard sig(SIGINT, rt_test::count_only);
   ASSERT_TRUE(sig.ok());
-  g_sigint_count = 0;
+  rt_test::g_handler_runs = 0;
   static Lock lock;
   static std::atomic<int> interrupt_result, released;
   interrupt_result = 0;
@@ -392,15 +382,15 @@ TEST_F(LockableTest, LockIsNotEndedByInterruptMain) {
   EXPECT_TRUE(lock.locked());
   lock.unlock();
   EXPECT_EQ(interrupt_result.load(), 1);
-  EXPECT_TRUE(wait_for([] { return g_sigint_count.load() == 1; }));
+  EXPECT_TRUE(wait_for([] { return rt_test::g_handler_runs.load() == 1; }));
   EXPECT_TRUE(consume_pending_interrupt()) << "lock() consumed the request";
   EXPECT_FALSE(consume_pending_interrupt());
 }
 
 TEST_F(LockableTest, TryLockForIsNotEndedByInterruptMain) {
-  rt_test::SignalGuard sig(SIGINT, count_sigint);
+  rt_test::SignalGuard sig(SIGINT, rt_test::count_only);
   ASSERT_TRUE(sig.ok());
-  g_sigint_count = 0;
+  rt_test::g_handler_runs = 0;
   static std::atomic<int> interrupt_result;
   interrupt_result = 0;
   Lock lock;
@@ -417,7 +407,7 @@ TEST_F(LockableTest, TryLockForIsNotEndedByInterruptMain) {
   EXPECT_LT(elapsed, rt_test::to_ns(1.0 + 5.0));
   EXPECT_TRUE(wait_for([] { return interrupt_result.load() != 0; }));
   EXPECT_EQ(interrupt_result.load(), 1);
-  EXPECT_EQ(g_sigint_count.load(), 1);
+  EXPECT_EQ(rt_test::g_handler_runs.load(), 1);
   lock.unlock();
   EXPECT_TRUE(consume_pending_interrupt()) << "try_lock_for consumed the request";
 }

@@ -1,6 +1,7 @@
-// Locks without libc: shared counting, timed acquire, interrupt_main ending a
-// wait through a handler installed with rawthread/sys.hpp, and the same
-// errors for bad arguments as in a hosted program.
+// Locks without libc: shared counting (Lock and RLock), timed acquire,
+// interrupt_main ending a wait through a handler installed with
+// rawthread/sys.hpp, and the same errors for bad arguments as in a hosted
+// program.
 #include <atomic>
 
 #include <rawthread/rawthread.hpp>
@@ -41,6 +42,37 @@ TEST(four_threads_share_a_counter_under_one_lock) {
   CHECK_EQ(errors.load(), 0);
   CHECK_EQ(shared, kThreads * kRounds);
   CHECK(!lock.locked());
+}
+
+TEST(rlock_nested_holds_in_four_threads_and_main) {
+  // The owner is known by its tid: the main thread's (no control block of
+  // rawthread's) and each thread's, with no libc to ask.
+  constexpr int kThreads = 4, kRounds = 5000;
+  static rawthread::RLock lock;
+  static long shared = 0;
+  static std::atomic<int> errors{0};
+  static auto rounds = +[] {
+    for (int n = 0; n < kRounds; ++n) {
+      auto got = lock.acquire();
+      if (!got || !*got || !lock.try_lock()) errors.fetch_add(1);
+      if (lock.recursion_count() != 2) errors.fetch_add(1);
+      long seen = shared;
+      shared = seen + 1;
+      if (!lock.release()) errors.fetch_add(1);
+      lock.unlock();
+    }
+  };
+  shared = 0;
+  for (int i = 0; i < kThreads; ++i) REQUIRE(rawthread::start_new_thread(rounds).has_value());
+  rounds();
+  CHECK(check::wait_for_threads(0, 120));
+  CHECK_EQ(errors.load(), 0);
+  CHECK_EQ(shared, (kThreads + 1) * kRounds);
+  CHECK(!lock.is_owned());
+  auto released = lock.release();
+  REQUIRE(!released.has_value());
+  CHECK(is_error(released.error(), rawthread::Errc::thread_error, 0,
+                 "cannot release un-acquired lock"));
 }
 
 TEST(timed_acquire_waits_at_least_its_timeout) {

@@ -1,0 +1,103 @@
+// The slow path Lock and RLock share: Python's argument checks, the pending
+// interrupt, the spin, the futex sleep and the deadline, written once over a
+// policy that says what the futex word means. src/lock.cpp and src/rlock.cpp
+// each instantiate it with their own, so neither pays for the other.
+//
+// A policy (Ops) has, over a word whose 0 means free:
+//   word                      the futex word
+//   kReentrant                whether the lock has an owner who may take it again
+//   try_take()                takes a free lock as a thread that has not slept
+//   marked(state)             whether `state` says someone may sleep
+//   take_or_mark(sleep_on)    takes a free lock as a thread that may have slept
+//                             (so that its release wakes the next sleeper), or
+//                             marks the held lock as having a sleeper; returns
+//                             whether it took it, else sets the value to sleep on
+//   owned(), reenter()        only when kReentrant: whether the caller owns it,
+//                             and the owner's acquire (no wait)
+// A lock that may be taken by a thread that slept always gets the mark: that
+// is the rule (Drepper, "Futexes Are Tricky") that no release forgets a
+// sleeper behind it.
+#pragma once
+
+#include <cstdint>
+
+#include <rawthread/lock.hpp>
+
+#include "clock.hpp"
+#include "errors.hpp"
+#include "interrupt.hpp"
+#include "kernel.hpp"
+#include "thread_pointer.hpp"  // arch/<arch>/: cpu_relax
+
+namespace rawthread::lock_wait {
+
+// Spins before sleeping: a short critical section ends sooner than a futex
+// round trip. Bounded, so a preempted holder costs little; and not at all
+// once a sleeper is marked, where spinning would only race the woken waiter.
+inline constexpr int kSpinLimit = 100;
+
+enum class Outcome { acquired, timed_out, interrupted };
+
+template <class Ops>
+Outcome wait(Ops ops, const kernel::Timespec* deadline, bool interruptible) noexcept {
+  for (int spin = 0; spin < kSpinLimit; ++spin) {
+    std::uint32_t state = ops.word.load(std::memory_order_relaxed);
+    if (state == detail::kFree && ops.try_take()) return Outcome::acquired;
+    if (ops.marked(state)) break;
+    arch::cpu_relax();
+  }
+  for (;;) {
+    std::uint32_t sleep_on;
+    if (ops.take_or_mark(sleep_on)) return Outcome::acquired;
+    // Leaving with the mark set is safe: it costs the holder's release one
+    // needless wake, and loses no one's.
+    if (interruptible && interrupt::consume_own()) return Outcome::interrupted;
+    // Sleeps only while the word still reads sleep_on: a release since the
+    // mark makes the kernel return EAGAIN at once, so no wake-up is lost.
+    long ret = kernel::futex_wait(&ops.word, sleep_on, deadline);
+    if (ret == -ETIMEDOUT) return Outcome::timed_out;
+    // A handler ran: its request beats a lock that may have come free meanwhile.
+    if (ret == -EINTR && interruptible && interrupt::consume_own()) return Outcome::interrupted;
+    // Woken, EAGAIN or a handler without a request: try again, same deadline.
+  }
+}
+
+// Python's acquire(blocking, timeout) once the inline fast path has given up.
+template <class Ops>
+Result<bool> acquire(Ops ops, bool blocking, double timeout) noexcept {
+  // Python's checks, in Python's order, before anything else (the owner's
+  // re-entry included, as in CPython's RLock).
+  if (!blocking) {
+    if (timeout != -1) return errors::kNonBlockingTimeout;
+  } else if (timeout != -1) {
+    if (!(timeout >= 0)) return errors::kNegativeTimeout;  // NaN fails this too
+    if (timeout > TIMEOUT_MAX) return errors::kTimeoutTooLarge;
+  }
+
+  // A request made while no acquire was waiting ends this one at once; a
+  // non-blocking acquire leaves it pending.
+  if (blocking && interrupt::consume_own()) return errors::kInterrupted;
+  if constexpr (Ops::kReentrant) {
+    if (ops.owned()) return ops.reenter();
+  }
+  if (ops.try_take()) return true;
+  if (!blocking || timeout == 0) return false;
+
+  kernel::Timespec deadline = timeout == -1 ? clock::kNever : clock::deadline_after(timeout);
+  switch (wait(ops, &deadline, /*interruptible=*/true)) {
+    case Outcome::acquired: return true;
+    case Outcome::timed_out: return false;
+    case Outcome::interrupted: break;
+  }
+  return errors::kInterrupted;
+}
+
+// try_lock_for's wait: `seconds` > 0 (clamped to TIMEOUT_MAX), never interrupted.
+template <class Ops>
+bool take_within(Ops ops, double seconds) noexcept {
+  if (ops.try_take()) return true;
+  kernel::Timespec deadline = clock::deadline_after(seconds);
+  return wait(ops, &deadline, /*interruptible=*/false) == Outcome::acquired;
+}
+
+}  // namespace rawthread::lock_wait
