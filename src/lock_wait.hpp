@@ -82,6 +82,11 @@ Result<bool> acquire(Ops ops, bool blocking, double timeout) noexcept {
   }
   if (ops.try_take()) return true;
   if (!blocking || timeout == 0) return false;
+#if RAWTHREAD_BACKEND_DUMMY
+  // No other thread exists to release it: the real backend would wait
+  // forever here. A timed acquire waits out its timeout, as the real one.
+  if (timeout == -1) return errors::kWouldDeadlock;
+#endif
 
   kernel::Timespec deadline = timeout == -1 ? clock::kNever : clock::deadline_after(timeout);
   switch (wait(ops, &deadline, /*interruptible=*/true)) {

@@ -77,6 +77,9 @@ void rlock_lock_slow(LockWord& word, std::uint32_t& count) noexcept {
   // lock() failed its try_lock: as the owner only at depth UINT32_MAX, where
   // waiting would be for itself and there is no error to return.
   if (ops.owned()) __builtin_trap();
+#if RAWTHREAD_BACKEND_DUMMY
+  __builtin_trap();  // held by a thread that is not this one: no one can release it
+#endif
   lock_wait::wait(ops, /*deadline=*/nullptr, /*interruptible=*/false);
 }
 

@@ -1,0 +1,148 @@
+/* rawthread.h: rawthread for C11 (and C++), with no C++ runtime needed.
+ *
+ * The same library as <rawthread/rawthread.hpp>, through plain functions and
+ * structs: threads (started detached or joinable), Lock and RLock with
+ * static initialisers, interrupts, the stack size setting. Link with
+ * librawthread.a; the C++ standard library is not needed.
+ *
+ * Errors are return values: 0 on success, else one of the RAWTHREAD_E_*
+ * codes below. rawthread_strerror() gives its message, the same text the C++
+ * API's Error::message holds, and rawthread_error_kind() its Python kind. A
+ * call that fails changes nothing.
+ *
+ * In a program linked with glibc or musl, a rawthread thread is invisible to
+ * libc: its function may use rawthread, C11 atomics and memory that existed
+ * before it started, not libc (printf, malloc, errno) or thread-locals.
+ */
+#ifndef RAWTHREAD_H
+#define RAWTHREAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#define RAWTHREAD_NORETURN [[noreturn]]
+#define RAWTHREAD_ALIGNAS(n) alignas(n)
+#else
+#define RAWTHREAD_NORETURN _Noreturn
+#define RAWTHREAD_ALIGNAS(n) _Alignas(n)
+#endif
+
+/* ---- Errors -------------------------------------------------------------- */
+
+enum {
+  RAWTHREAD_OK = 0,
+  RAWTHREAD_E_CANT_START_THREAD,      /* thread_error   "can't start new thread" */
+  RAWTHREAD_E_NONBLOCKING_TIMEOUT,    /* value_error    "can't specify a timeout for a non-blocking call" */
+  RAWTHREAD_E_NEGATIVE_TIMEOUT,       /* value_error    "timeout value must be a non-negative number" */
+  RAWTHREAD_E_TIMEOUT_TOO_LARGE,      /* overflow_error "timeout value is too large" */
+  RAWTHREAD_E_RELEASE_UNLOCKED,       /* thread_error   "release unlocked lock" */
+  RAWTHREAD_E_RELEASE_UNOWNED,        /* thread_error   "cannot release un-acquired lock" */
+  RAWTHREAD_E_COUNT_OVERFLOW,         /* overflow_error "Internal lock count overflowed" */
+  RAWTHREAD_E_INTERRUPTED,            /* interrupted    "lock acquire interrupted" */
+  RAWTHREAD_E_SIGNAL_OUT_OF_RANGE,    /* value_error    "signal number out of range" */
+  RAWTHREAD_E_CANT_SIGNAL_MAIN,       /* thread_error   "can't signal the main thread" */
+  RAWTHREAD_E_NEGATIVE_STACK_SIZE,    /* value_error    "size must be 0 or a positive value" */
+  RAWTHREAD_E_STACK_SIZE_TOO_SMALL,   /* value_error    "size not valid: must be 0 or at least 32768 bytes" */
+  RAWTHREAD_E_JOIN_EMPTY,             /* thread_error   "cannot join thread before it is started" */
+  RAWTHREAD_E_JOIN_SELF,              /* thread_error   "cannot join current thread" */
+  /* The dummy backend only (-Dthread_backend=dummy): */
+  RAWTHREAD_E_STACK_SIZE_NOT_SUPPORTED, /* thread_error "setting thread stack size not supported" */
+  RAWTHREAD_E_WOULD_DEADLOCK,         /* thread_error   "acquire would deadlock: ..." */
+  RAWTHREAD_E_STARTED_INTERRUPTED,    /* interrupted    "interrupt_main() was called in the started function" */
+  RAWTHREAD_E_UNKNOWN                 /* none of the above: a newer library's error */
+};
+
+/* The Python exception an error corresponds to (rawthread::Errc). */
+typedef enum rawthread_errc {
+  RAWTHREAD_THREAD_ERROR,   /* _thread.error */
+  RAWTHREAD_VALUE_ERROR,    /* ValueError */
+  RAWTHREAD_OVERFLOW_ERROR, /* OverflowError */
+  RAWTHREAD_INTERRUPTED,    /* the acquire was interrupted (Python: KeyboardInterrupt) */
+  RAWTHREAD_OS_ERROR        /* OSError */
+} rawthread_errc;
+
+/* The message of an error code; "no error" for 0, "unknown error" for codes
+ * outside the list. Static text, never NULL. */
+const char* rawthread_strerror(int code);
+rawthread_errc rawthread_error_kind(int code);
+
+/* ---- Threads --------------------------------------------------------------- */
+
+typedef unsigned long rawthread_ident;
+
+/* Starts a thread running fn(arg); *ident (when not NULL) gets its ident. The
+ * thread ends when fn returns and releases its own stack. */
+int rawthread_start_new_thread(void (*fn)(void* arg), void* arg, rawthread_ident* ident);
+
+/* A joinable thread's handle. Every handle filled by
+ * rawthread_start_joinable_thread must end in rawthread_join (returning
+ * joined) or rawthread_detach: C has no destructor to detach it. */
+typedef struct rawthread_thread {
+  void* opaque[3];
+} rawthread_thread;
+#define RAWTHREAD_THREAD_INIT {{0, 0, 0}}
+
+int rawthread_start_joinable_thread(rawthread_thread* thread, void (*fn)(void* arg), void* arg);
+/* Waits at most `timeout` seconds (RAWTHREAD_NO_TIMEOUT: no limit) for the
+ * thread to end; *joined (when not NULL) tells whether it did. */
+int rawthread_join(rawthread_thread* thread, double timeout, bool* joined);
+bool rawthread_is_done(const rawthread_thread* thread);
+rawthread_ident rawthread_thread_ident(const rawthread_thread* thread);
+/* Lets the thread run on without a handle; it releases its own stack. */
+void rawthread_detach(rawthread_thread* thread);
+
+rawthread_ident rawthread_get_ident(void);  /* nonzero, no system call */
+long rawthread_get_native_id(void);         /* the kernel's tid */
+RAWTHREAD_NORETURN void rawthread_exit_thread(void);
+size_t rawthread_thread_count(void);        /* threads started and not ended */
+
+/* Python's stack_size(): 0 means the default (128 KiB). */
+size_t rawthread_get_stack_size(void);
+/* Sets it; *old (when not NULL) gets the setting before. */
+int rawthread_set_stack_size(long size, size_t* old);
+
+/* ---- Locks ------------------------------------------------------------------ */
+
+#define RAWTHREAD_NO_TIMEOUT (-1.0)
+#define RAWTHREAD_TIMEOUT_MAX 4294967295.0
+
+/* rawthread::Lock: one futex word. Zero is unlocked: a static one needs no
+ * call to set it up. */
+typedef struct rawthread_lock {
+  RAWTHREAD_ALIGNAS(4) unsigned char opaque[4];
+} rawthread_lock;
+#define RAWTHREAD_LOCK_INIT {{0}}
+
+/* Python's acquire(blocking, timeout); *acquired (when not NULL) tells
+ * whether the lock was taken. */
+int rawthread_lock_acquire(rawthread_lock* lock, bool blocking, double timeout, bool* acquired);
+int rawthread_lock_release(rawthread_lock* lock);
+bool rawthread_lock_locked(const rawthread_lock* lock);
+
+/* rawthread::RLock: re-entrant for its owner. Zero is unlocked. */
+typedef struct rawthread_rlock {
+  RAWTHREAD_ALIGNAS(4) unsigned char opaque[8];
+} rawthread_rlock;
+#define RAWTHREAD_RLOCK_INIT {{0}}
+
+int rawthread_rlock_acquire(rawthread_rlock* lock, bool blocking, double timeout, bool* acquired);
+int rawthread_rlock_release(rawthread_rlock* lock);
+bool rawthread_rlock_is_owned(const rawthread_rlock* lock);
+unsigned rawthread_rlock_recursion_count(const rawthread_rlock* lock);
+
+/* ---- Interrupts ------------------------------------------------------------- */
+
+/* Async-signal-safe: a handler calls it to make the acquire it cut short
+ * return RAWTHREAD_E_INTERRUPTED. */
+void rawthread_request_interrupt(void);
+/* Simulates `signum` arriving in the main thread (Python: interrupt_main). */
+int rawthread_interrupt_main(int signum);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RAWTHREAD_H */

@@ -1,0 +1,267 @@
+/* The C API from C11: every call, every error code and message, threads,
+ * joinable threads, Lock and RLock from static initialisers, interrupts.
+ * A small runner of its own (GoogleTest is C++): each TEST is a function,
+ * CHECK counts; the last line is "N passed, N failed".
+ *
+ * Thread functions use only rawthread and C11 atomics (see rawthread.h);
+ * the main thread checks what they recorded, after waits with deadlines. */
+#define _POSIX_C_SOURCE 200809L  /* clock_gettime, nanosleep, sigaction */
+
+#include <rawthread.h>
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static int checks_failed_in_test;
+static long checks;
+
+#define CHECK(expr)                                                          \
+  do {                                                                       \
+    ++checks;                                                                \
+    if (!(expr)) {                                                           \
+      ++checks_failed_in_test;                                               \
+      printf("%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #expr);        \
+    }                                                                        \
+  } while (0)
+#define CHECK_ERROR(call, code) \
+  do {                          \
+    int rc_ = (call);           \
+    CHECK(rc_ == (code));       \
+  } while (0)
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Polls `flag` until it is nonzero or `seconds` pass. */
+static bool wait_flag(atomic_int* flag, double seconds) {
+  double deadline = now() + seconds;
+  while (atomic_load(flag) == 0) {
+    if (now() > deadline) return false;
+    struct timespec tick = {0, 1000000};
+    nanosleep(&tick, NULL);
+  }
+  return true;
+}
+
+static bool wait_threads(size_t count, double seconds) {
+  double deadline = now() + seconds;
+  while (rawthread_thread_count() > count) {
+    if (now() > deadline) return false;
+    struct timespec tick = {0, 1000000};
+    nanosleep(&tick, NULL);
+  }
+  return true;
+}
+
+/* ---- errors ---------------------------------------------------------------- */
+
+static void test_error_messages_match_the_cpp_api(void) {
+  CHECK(strcmp(rawthread_strerror(RAWTHREAD_OK), "no error") == 0);
+  CHECK(strcmp(rawthread_strerror(RAWTHREAD_E_CANT_START_THREAD), "can't start new thread") == 0);
+  CHECK(strcmp(rawthread_strerror(RAWTHREAD_E_RELEASE_UNLOCKED), "release unlocked lock") == 0);
+  CHECK(strcmp(rawthread_strerror(RAWTHREAD_E_RELEASE_UNOWNED),
+               "cannot release un-acquired lock") == 0);
+  CHECK(strcmp(rawthread_strerror(RAWTHREAD_E_INTERRUPTED), "lock acquire interrupted") == 0);
+  CHECK(strcmp(rawthread_strerror(RAWTHREAD_E_JOIN_SELF), "cannot join current thread") == 0);
+  CHECK(strcmp(rawthread_strerror(-1), "unknown error") == 0);
+  CHECK(strcmp(rawthread_strerror(9999), "unknown error") == 0);
+  CHECK(rawthread_error_kind(RAWTHREAD_E_NEGATIVE_TIMEOUT) == RAWTHREAD_VALUE_ERROR);
+  CHECK(rawthread_error_kind(RAWTHREAD_E_TIMEOUT_TOO_LARGE) == RAWTHREAD_OVERFLOW_ERROR);
+  CHECK(rawthread_error_kind(RAWTHREAD_E_INTERRUPTED) == RAWTHREAD_INTERRUPTED);
+  CHECK(rawthread_error_kind(RAWTHREAD_E_RELEASE_UNLOCKED) == RAWTHREAD_THREAD_ERROR);
+  for (int code = 0; code <= RAWTHREAD_E_UNKNOWN; ++code) CHECK(rawthread_strerror(code) != NULL);
+}
+
+/* ---- locks ----------------------------------------------------------------- */
+
+static rawthread_lock static_lock = RAWTHREAD_LOCK_INIT;
+static rawthread_rlock static_rlock = RAWTHREAD_RLOCK_INIT;
+
+static void test_lock_from_a_static_initialiser(void) {
+  bool got = false;
+  CHECK(!rawthread_lock_locked(&static_lock));
+  CHECK_ERROR(rawthread_lock_acquire(&static_lock, true, RAWTHREAD_NO_TIMEOUT, &got), 0);
+  CHECK(got && rawthread_lock_locked(&static_lock));
+  got = true;
+  CHECK_ERROR(rawthread_lock_acquire(&static_lock, false, RAWTHREAD_NO_TIMEOUT, &got), 0);
+  CHECK(!got);
+  double start = now();
+  CHECK_ERROR(rawthread_lock_acquire(&static_lock, true, 0.1, &got), 0);
+  CHECK(!got && now() - start >= 0.1);
+  CHECK_ERROR(rawthread_lock_release(&static_lock), 0);
+  CHECK(!rawthread_lock_locked(&static_lock));
+}
+
+static void test_lock_errors_change_nothing(void) {
+  rawthread_lock lock = RAWTHREAD_LOCK_INIT;
+  bool got = true;
+  CHECK_ERROR(rawthread_lock_acquire(&lock, false, 1.0, &got), RAWTHREAD_E_NONBLOCKING_TIMEOUT);
+  CHECK_ERROR(rawthread_lock_acquire(&lock, true, -2.0, &got), RAWTHREAD_E_NEGATIVE_TIMEOUT);
+  CHECK_ERROR(rawthread_lock_acquire(&lock, true, 1e300, &got), RAWTHREAD_E_TIMEOUT_TOO_LARGE);
+  CHECK(got);  /* untouched on error */
+  CHECK(!rawthread_lock_locked(&lock));
+  CHECK_ERROR(rawthread_lock_release(&lock), RAWTHREAD_E_RELEASE_UNLOCKED);
+  CHECK(!rawthread_lock_locked(&lock));
+}
+
+static void test_rlock_reenters_and_counts(void) {
+  bool got = false;
+  for (int i = 0; i < 3; ++i) {
+    CHECK_ERROR(rawthread_rlock_acquire(&static_rlock, true, RAWTHREAD_NO_TIMEOUT, &got), 0);
+    CHECK(got);
+  }
+  CHECK(rawthread_rlock_is_owned(&static_rlock));
+  CHECK(rawthread_rlock_recursion_count(&static_rlock) == 3);
+  for (int i = 0; i < 3; ++i) CHECK_ERROR(rawthread_rlock_release(&static_rlock), 0);
+  CHECK(!rawthread_rlock_is_owned(&static_rlock));
+  CHECK(rawthread_rlock_recursion_count(&static_rlock) == 0);
+  CHECK_ERROR(rawthread_rlock_release(&static_rlock), RAWTHREAD_E_RELEASE_UNOWNED);
+  CHECK_ERROR(rawthread_rlock_acquire(&static_rlock, false, 1.0, &got),
+              RAWTHREAD_E_NONBLOCKING_TIMEOUT);
+}
+
+/* ---- threads --------------------------------------------------------------- */
+
+enum { kWorkers = 4, kRounds = 20000 };
+static rawthread_lock counter_lock = RAWTHREAD_LOCK_INIT;
+static long counter;
+static atomic_int workers_done;
+static atomic_ulong worker_idents[kWorkers];
+
+static void worker(void* arg) {
+  long slot = (long)arg;
+  atomic_store(&worker_idents[slot], rawthread_get_ident());
+  for (int i = 0; i < kRounds; ++i) {
+    rawthread_lock_acquire(&counter_lock, true, RAWTHREAD_NO_TIMEOUT, NULL);
+    ++counter;
+    rawthread_lock_release(&counter_lock);
+  }
+  atomic_fetch_add(&workers_done, 1);
+}
+
+static void test_threads_share_a_counter(void) {
+  rawthread_ident idents[kWorkers] = {0};
+  for (long i = 0; i < kWorkers; ++i)
+    CHECK_ERROR(rawthread_start_new_thread(worker, (void*)i, &idents[i]), 0);
+  CHECK(wait_threads(0, 60));
+  CHECK(atomic_load(&workers_done) == kWorkers);
+  CHECK(counter == (long)kWorkers * kRounds);
+  for (int i = 0; i < kWorkers; ++i) {
+    CHECK(idents[i] != 0);
+    CHECK(idents[i] == atomic_load(&worker_idents[i]));
+  }
+}
+
+static atomic_int joinable_ran;
+static void set_flag(void* arg) { atomic_store((atomic_int*)arg, 1); }
+
+static rawthread_lock gate = RAWTHREAD_LOCK_INIT;
+static void wait_at_gate(void* arg) {
+  rawthread_lock_acquire(&gate, true, RAWTHREAD_NO_TIMEOUT, NULL);
+  rawthread_lock_release(&gate);
+  atomic_store((atomic_int*)arg, 1);
+}
+
+static void test_joinable_threads(void) {
+  rawthread_thread thread = RAWTHREAD_THREAD_INIT;
+  bool joined = false;
+  CHECK_ERROR(rawthread_join(&thread, RAWTHREAD_NO_TIMEOUT, &joined), RAWTHREAD_E_JOIN_EMPTY);
+  CHECK_ERROR(rawthread_start_joinable_thread(&thread, set_flag, &joinable_ran), 0);
+  CHECK(rawthread_thread_ident(&thread) != 0);
+  CHECK_ERROR(rawthread_join(&thread, RAWTHREAD_NO_TIMEOUT, &joined), 0);
+  CHECK(joined && atomic_load(&joinable_ran) == 1 && rawthread_is_done(&thread));
+  CHECK_ERROR(rawthread_join(&thread, 0, &joined), 0); /* twice: harmless */
+  CHECK(joined);
+  rawthread_detach(&thread);
+
+  /* A timed join of a thread held at a gate. */
+  static atomic_int passed;
+  rawthread_lock_acquire(&gate, true, RAWTHREAD_NO_TIMEOUT, NULL);
+  CHECK_ERROR(rawthread_start_joinable_thread(&thread, wait_at_gate, &passed), 0);
+  double start = now();
+  CHECK_ERROR(rawthread_join(&thread, 0.1, &joined), 0);
+  CHECK(!joined && now() - start >= 0.1 && !rawthread_is_done(&thread));
+  CHECK_ERROR(rawthread_join(&thread, -5, &joined), RAWTHREAD_E_NEGATIVE_TIMEOUT);
+  rawthread_lock_release(&gate);
+  CHECK_ERROR(rawthread_join(&thread, 60, &joined), 0);
+  CHECK(joined && atomic_load(&passed) == 1);
+  rawthread_detach(&thread);
+  CHECK(wait_threads(0, 60));
+}
+
+static void test_stack_size(void) {
+  size_t old = 1;
+  CHECK(rawthread_get_stack_size() == 0);
+  CHECK_ERROR(rawthread_set_stack_size(-1, &old), RAWTHREAD_E_NEGATIVE_STACK_SIZE);
+  CHECK_ERROR(rawthread_set_stack_size(100, &old), RAWTHREAD_E_STACK_SIZE_TOO_SMALL);
+  CHECK(old == 1);
+  CHECK_ERROR(rawthread_set_stack_size(1 << 20, &old), 0);
+  CHECK(old == 0 && rawthread_get_stack_size() == 1 << 20);
+  CHECK_ERROR(rawthread_set_stack_size(0, &old), 0);
+  CHECK(old == 1 << 20);
+}
+
+/* ---- interrupts ------------------------------------------------------------- */
+
+static void on_sigint(int signum) {
+  (void)signum;
+  rawthread_request_interrupt();
+}
+
+static void interrupt_after_a_while(void* arg) {
+  bool got;
+  rawthread_lock nap = RAWTHREAD_LOCK_INIT; /* "sleep" without libc: a timed wait */
+  rawthread_lock_acquire(&nap, true, RAWTHREAD_NO_TIMEOUT, &got);
+  rawthread_lock_acquire(&nap, true, 0.1, &got);
+  atomic_store((atomic_int*)arg, rawthread_interrupt_main(SIGINT) == 0 ? 1 : 2);
+}
+
+static void test_interrupt_main_ends_a_wait(void) {
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_handler = on_sigint;
+  sigemptyset(&action.sa_mask);
+  CHECK(sigaction(SIGINT, &action, NULL) == 0);
+  static atomic_int sent;
+  rawthread_lock held = RAWTHREAD_LOCK_INIT;
+  bool got = false;
+  rawthread_lock_acquire(&held, true, RAWTHREAD_NO_TIMEOUT, &got);
+  CHECK_ERROR(rawthread_start_new_thread(interrupt_after_a_while, &sent, NULL), 0);
+  CHECK_ERROR(rawthread_lock_acquire(&held, true, 60, &got), RAWTHREAD_E_INTERRUPTED);
+  CHECK(wait_flag(&sent, 60) && atomic_load(&sent) == 1);
+  CHECK_ERROR(rawthread_interrupt_main(0), RAWTHREAD_E_SIGNAL_OUT_OF_RANGE);
+  signal(SIGINT, SIG_DFL);
+  CHECK(wait_threads(0, 60));
+}
+
+int main(void) {
+  struct {
+    const char* name;
+    void (*run)(void);
+  } tests[] = {
+      {"error_messages_match_the_cpp_api", test_error_messages_match_the_cpp_api},
+      {"lock_from_a_static_initialiser", test_lock_from_a_static_initialiser},
+      {"lock_errors_change_nothing", test_lock_errors_change_nothing},
+      {"rlock_reenters_and_counts", test_rlock_reenters_and_counts},
+      {"threads_share_a_counter", test_threads_share_a_counter},
+      {"joinable_threads", test_joinable_threads},
+      {"stack_size", test_stack_size},
+      {"interrupt_main_ends_a_wait", test_interrupt_main_ends_a_wait},
+  };
+  int passed = 0, failed = 0;
+  for (size_t i = 0; i < sizeof tests / sizeof tests[0]; ++i) {
+    printf("[ RUN      ] %s\n", tests[i].name);
+    checks_failed_in_test = 0;
+    tests[i].run();
+    printf("%s %s\n", checks_failed_in_test == 0 ? "[       OK ]" : "[  FAILED  ]", tests[i].name);
+    if (checks_failed_in_test == 0) ++passed; else ++failed;
+  }
+  printf("%d passed, %d failed (%ld checks)\n", passed, failed, checks);
+  return failed == 0 ? 0 : 1;
+}
