@@ -9,6 +9,14 @@
 //    in atomics and the main thread asserts on them.
 // Helpers meant for thread bodies say so; every other helper is main-thread
 // only. Every wait on the main thread has a deadline, so no test can hang.
+//
+// The same suites run against both backends (tests/meson.build passes
+// RAWTHREAD_TEST_DUMMY). With -Dthread_backend=dummy no thread ever starts:
+// start_new_thread runs the body to its end on the caller's stack before it
+// returns, so a body that waits for the main thread would wait for itself.
+// A case that needs a second thread running at the same time as the first
+// begins with RT_REQUIRES_CONCURRENCY(); one that runs in both but expects
+// something else of the dummy says so with `if (kDummy) { ... } else { ... }`.
 #pragma once
 
 #include <fcntl.h>
@@ -39,7 +47,22 @@
 
 #include <rawthread/rawthread.hpp>
 
+#ifndef RAWTHREAD_TEST_DUMMY
+#error "tests/meson.build defines RAWTHREAD_TEST_DUMMY (1: the dummy backend, 0: clone)"
+#endif
+
 namespace rt_test {
+
+// Whether the library under test is the dummy backend.
+inline constexpr bool kDummy = RAWTHREAD_TEST_DUMMY;
+
+// First thing in a case that needs a second thread running at the same time
+// (one that waits for another, or is waited for): skips it in the dummy build.
+#define RT_REQUIRES_CONCURRENCY()                                                        \
+  do {                                                                                   \
+    if (::rt_test::kDummy)                                                               \
+      GTEST_SKIP() << "dummy backend: needs a second thread running at the same time";   \
+  } while (0)
 
 // How long the main thread waits for something that should happen "soon"
 // before it gives up and fails. Generous: the suite also runs under QEMU.
@@ -51,6 +74,13 @@ inline constexpr double kDeadline = 30.0;
 // acquire of a private lock that is already held returns false after its
 // timeout. Safe in thread bodies.
 inline void body_sleep(double seconds) noexcept {
+  if constexpr (kDummy) {
+    // The body runs on the thread that started it and shares its interrupt
+    // request, which a blocking acquire would consume and end early on:
+    // sleep on the clock instead, which leaves a request alone.
+    (void)rawthread::sys::sleep(seconds);
+    return;
+  }
   rawthread::Lock held;
   (void)held.acquire(false);
   (void)held.acquire(true, seconds);
@@ -215,8 +245,11 @@ inline char thread_state(long tid) {
 
 // Waits until thread `tid` has been sleeping ('S') for `polls` consecutive
 // polls a millisecond apart: then it is inside a blocking system call, not
-// between a check and the call. Returns false after `seconds`.
+// between a check and the call. Returns false after `seconds`, and at once
+// for the calling thread itself, which is running while it looks: in the
+// dummy build a body's get_native_id() is the main thread's.
 inline bool wait_until_sleeping(long tid, int polls = 5, double seconds = 20.0) {
+  if (tid == gettid_now()) return false;
   std::int64_t deadline = now_ns() + to_ns(seconds);
   int in_a_row = 0;
   while (now_ns() < deadline) {
@@ -419,6 +452,18 @@ inline std::vector<BadAcquire> bad_acquires() {
       {true, inf, Errc::overflow_error, kTooLargeMessage},
   };
 }
+
+// ---------------------------------------------------------------- the dummy backend's errors
+
+// An untimed blocking acquire of a lock held by another thread: EDEADLK.
+inline constexpr const char* kWouldDeadlockMessage =
+    "acquire would deadlock: no other thread can release the lock";
+// start_new_thread's error after interrupt_main() in the function: EINTR.
+inline constexpr const char* kStartedInterruptedMessage =
+    "interrupt_main() was called in the started function";
+// stack_size(n) for any valid n but 0.
+inline constexpr const char* kStackSizeNotSupportedMessage =
+    "setting thread stack size not supported";
 
 // "acquire(true, -5)", for SCOPED_TRACE.
 inline std::string describe(const BadAcquire& c) {

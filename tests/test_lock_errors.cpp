@@ -110,6 +110,7 @@ TEST_F(LockErrorTest, ReleaseUnlockedLockInAThread) {
 }
 
 TEST_F(LockErrorTest, ErrorsDoNotDisturbAWaiter) {
+  RT_REQUIRES_CONCURRENCY();  // a thread waits on the lock while main makes the errors
   // A thread waits on a held lock; argument errors on the same lock from main
   // neither release it nor wake the waiter into taking it.
   static Lock lock;

@@ -277,6 +277,7 @@ TEST_F(LockableTest, HugeDurationsAreClamped) {
 }
 
 TEST_F(LockableTest, HugeDurationOnAHeldLockWaitsForTheRelease) {
+  RT_REQUIRES_CONCURRENCY();  // main waits for the thread to release the lock
   // Clamped, not wrapped around into the past: the wait lasts until the
   // release, and then takes the lock.
   static Lock lock;
@@ -332,6 +333,7 @@ TEST_F(LockableTest, LockableCallsLeaveAPendingRequestPending) {
 }
 
 TEST_F(LockableTest, LockIsNotEndedByAPendingRequest) {
+  RT_REQUIRES_CONCURRENCY();  // main waits in lock() for the thread to release it
   // A pending request; lock() on a held lock waits for the release anyway.
   static Lock lock;
   static std::atomic<int> released;
@@ -355,6 +357,7 @@ TEST_F(LockableTest, LockIsNotEndedByAPendingRequest) {
 }
 
 TEST_F(LockableTest, LockIsNotEndedByInterruptMain) {
+  RT_REQUIRES_CONCURRENCY();  // the thread interrupts main while main waits
   // main waits in lock(); a thread calls interrupt_main() (SIGINT with a
   // handler) during the wait and releases the lock ~0.3 s later. lock()
   // returns only with the lock held; the request stays pending.
@@ -388,6 +391,7 @@ TEST_F(LockableTest, LockIsNotEndedByInterruptMain) {
 }
 
 TEST_F(LockableTest, TryLockForIsNotEndedByInterruptMain) {
+  RT_REQUIRES_CONCURRENCY();  // the thread interrupts main while main waits
   rt_test::SignalGuard sig(SIGINT, rt_test::count_only);
   ASSERT_TRUE(sig.ok());
   rt_test::g_handler_runs = 0;

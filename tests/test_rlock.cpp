@@ -16,6 +16,7 @@ using rt_test::body_sleep;
 using rt_test::expect_error;
 using rt_test::is_false;
 using rt_test::is_true;
+using rt_test::kDummy;
 using rt_test::now_ns;
 using rt_test::seconds_since;
 using rt_test::wait_for;
@@ -165,6 +166,7 @@ TEST_F(RLockTest, OtherThreadsSeeNoOwnershipAndCannotRelease) {
   static std::atomic<int> owned, count, try_result, timed_result, kind, sys_errno, done;
   static std::atomic<const char*> message;
   done = 0;
+  kind = -1;
   message = nullptr;
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(is_true(lock.acquire()));
   auto r = start_new_thread([] {
@@ -186,14 +188,25 @@ TEST_F(RLockTest, OtherThreadsSeeNoOwnershipAndCannotRelease) {
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(wait_for([] { return done.load() == 1; }));
   EXPECT_TRUE(rt_test::wait_thread_count(base_count_));
-  EXPECT_EQ(owned.load(), 0);
-  EXPECT_EQ(count.load(), 0);
-  EXPECT_EQ(try_result.load(), 0);
-  EXPECT_EQ(timed_result.load(), 0);
-  EXPECT_EQ(kind.load(), static_cast<int>(Errc::thread_error));
-  EXPECT_EQ(sys_errno.load(), 0);
-  ASSERT_NE(message.load(), nullptr);
-  EXPECT_STREQ(message.load(), kNotOwner);
+  if (kDummy) {
+    // The function ran as the thread that started it, the owner: it saw
+    // main's hold, took the lock twice more, and gave both back (release()
+    // and unlock()).
+    EXPECT_EQ(owned.load(), 1);
+    EXPECT_EQ(count.load(), 3);
+    EXPECT_EQ(try_result.load(), 1);
+    EXPECT_EQ(timed_result.load(), 1);
+    EXPECT_EQ(kind.load(), -1) << "its release failed";
+  } else {
+    EXPECT_EQ(owned.load(), 0);
+    EXPECT_EQ(count.load(), 0);
+    EXPECT_EQ(try_result.load(), 0);
+    EXPECT_EQ(timed_result.load(), 0);
+    EXPECT_EQ(kind.load(), static_cast<int>(Errc::thread_error));
+    EXPECT_EQ(sys_errno.load(), 0);
+    ASSERT_NE(message.load(), nullptr);
+    EXPECT_STREQ(message.load(), kNotOwner);
+  }
   // main's hold is untouched
   EXPECT_TRUE(lock.is_owned());
   EXPECT_EQ(lock.recursion_count(), 3u);
@@ -202,6 +215,7 @@ TEST_F(RLockTest, OtherThreadsSeeNoOwnershipAndCannotRelease) {
 }
 
 TEST_F(RLockTest, MainSeesAnotherThreadsOwnership) {
+  RT_REQUIRES_CONCURRENCY();  // the owner thread holds the lock until main lets it go
   RLock lock;
   Owner owner(lock, 2);
   ASSERT_TRUE(owner.holding());
@@ -264,26 +278,44 @@ TEST_F(RLockTest, AThreadThatEndsOwningItLeavesItHeld) {
   });
   ASSERT_TRUE(r.has_value());
   ASSERT_TRUE(rt_test::wait_thread_count(base_count_));
-  EXPECT_FALSE(lock.is_owned());
-  EXPECT_EQ(lock.recursion_count(), 0u);
-  EXPECT_TRUE(is_false(lock.acquire(false)));
-  EXPECT_TRUE(is_false(lock.acquire(true, 0.05)));
-  expect_error(lock.release(), Errc::thread_error, kNotOwner);
+  if (kDummy) {
+    // It ended owning it as the thread that started it: main owns it, 2 deep.
+    EXPECT_TRUE(lock.is_owned());
+    EXPECT_EQ(lock.recursion_count(), 2u);
+    EXPECT_TRUE(lock.release().has_value());
+    EXPECT_TRUE(lock.release().has_value());
+    EXPECT_TRUE(is_free(lock));
+  } else {
+    EXPECT_FALSE(lock.is_owned());
+    EXPECT_EQ(lock.recursion_count(), 0u);
+    EXPECT_TRUE(is_false(lock.acquire(false)));
+    EXPECT_TRUE(is_false(lock.acquire(true, 0.05)));
+    expect_error(lock.release(), Errc::thread_error, kNotOwner);
+  }
 }
 
 TEST_F(RLockTest, StaticRLockWorksAcrossThreads) {
-  static std::atomic<int> got;
+  static std::atomic<int> got;  // the depth the thread held it at
   got = 0;
   ASSERT_TRUE(is_true(g_static_rlock.acquire()));
   auto r = start_new_thread([] {
-    if (is_true(g_static_rlock.acquire()) && g_static_rlock.recursion_count() == 1) got.store(1);
+    if (is_true(g_static_rlock.acquire()))
+      got.store(static_cast<int>(g_static_rlock.recursion_count()));
     (void)g_static_rlock.release();
   });
   ASSERT_TRUE(r.has_value());
-  rt_test::sleep_ms(50);
-  EXPECT_EQ(got.load(), 0);
-  EXPECT_TRUE(g_static_rlock.release().has_value());
-  EXPECT_TRUE(wait_for([] { return got.load() == 1; }));
+  if (kDummy) {
+    // The function ran as main, the owner: it took the lock again, 2 deep,
+    // and gave that back before start_new_thread returned.
+    EXPECT_EQ(got.load(), 2);
+    EXPECT_EQ(g_static_rlock.recursion_count(), 1u);
+    EXPECT_TRUE(g_static_rlock.release().has_value());
+  } else {
+    rt_test::sleep_ms(50);
+    EXPECT_EQ(got.load(), 0);
+    EXPECT_TRUE(g_static_rlock.release().has_value());
+    EXPECT_TRUE(wait_for([] { return got.load() == 1; }));
+  }
   EXPECT_TRUE(rt_test::wait_thread_count(base_count_));
   EXPECT_TRUE(is_free(g_static_rlock));
 }
@@ -319,6 +351,7 @@ TEST_F(RLockTest, ArgumentErrorsComeBeforeTheOwnersReentry) {
 }
 
 TEST_F(RLockTest, ArgumentErrorsOnALockAnotherThreadHolds) {
+  RT_REQUIRES_CONCURRENCY();  // the owner thread holds the lock until main lets it go
   RLock lock;
   Owner owner(lock, 2);
   ASSERT_TRUE(owner.holding());
@@ -388,6 +421,7 @@ TEST_F(RLockTest, LockAtTheDeepestCountTraps) {
 // ---------------------------------------------------------------- timeouts
 
 TEST_F(RLockTest, TimedAcquireOnAnotherThreadsLockWaitsItsTimeout) {
+  RT_REQUIRES_CONCURRENCY();  // the owner thread holds the lock until main lets it go
   RLock lock;
   Owner owner(lock, 3);
   ASSERT_TRUE(owner.holding());
@@ -426,16 +460,26 @@ TEST_F(RLockTest, TimedAcquireInAThreadWaitsItsTimeout) {
   });
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(wait_for([] { return result.load() != 0; }));
-  EXPECT_EQ(result.load(), 2) << "1 = taken, 2 = timed out, 3 = error";
-  EXPECT_GE(waited_ns.load(), rt_test::to_ns(0.2));
-  EXPECT_TRUE(rt_test::wait_thread_count(base_count_));
-  EXPECT_EQ(lock.recursion_count(), 2u);
+  if (kDummy) {
+    // The function ran as main, the owner: its timed acquire took the lock
+    // again at once, and it ended keeping that third level.
+    EXPECT_EQ(result.load(), 1) << "1 = taken, 2 = timed out, 3 = error";
+    EXPECT_TRUE(rt_test::wait_thread_count(base_count_));
+    EXPECT_EQ(lock.recursion_count(), 3u);
+    EXPECT_TRUE(lock.release().has_value());
+  } else {
+    EXPECT_EQ(result.load(), 2) << "1 = taken, 2 = timed out, 3 = error";
+    EXPECT_GE(waited_ns.load(), rt_test::to_ns(0.2));
+    EXPECT_TRUE(rt_test::wait_thread_count(base_count_));
+    EXPECT_EQ(lock.recursion_count(), 2u);
+  }
   EXPECT_TRUE(lock.release().has_value());
   EXPECT_TRUE(lock.release().has_value());
   EXPECT_TRUE(is_free(lock));
 }
 
 TEST_F(RLockTest, NonPositiveAndPastDeadlinesBehaveLikeTryLock) {
+  RT_REQUIRES_CONCURRENCY();  // the owner thread holds the lock until main lets it go
   RLock lock;
   {
     Owner owner(lock, 1);
@@ -513,6 +557,7 @@ TEST_F(RLockTest, TimedCallsGetALockReleasedMeanwhile) {
 // ---------------------------------------------------------------- waiting and contention
 
 TEST_F(RLockTest, WaitersWakeOnlyWhenTheOwnerFullyReleases) {
+  RT_REQUIRES_CONCURRENCY();  // threads wait on the lock main holds
   // main owns it 3 deep; two threads wait (acquire() and lock()). Neither
   // gets it before main's third release; then both get it, one after the
   // other (the first one's release must wake the second).
@@ -557,6 +602,7 @@ TEST_F(RLockTest, WaitersWakeOnlyWhenTheOwnerFullyReleases) {
 }
 
 TEST_F(RLockTest, MainWaitsUntimedForAThreadsRelease) {
+  RT_REQUIRES_CONCURRENCY();  // main waits while the thread holds the lock
   static RLock lock;
   static std::atomic<int> held;
   held = 0;
@@ -676,6 +722,11 @@ TEST_F(RLockTest, UniqueLock) {
     EXPECT_EQ(lock.recursion_count(), 4u);
   }
   EXPECT_TRUE(is_free(lock));
+}
+
+TEST_F(RLockTest, UniqueLockOnAnotherThreadsLock) {
+  RT_REQUIRES_CONCURRENCY();  // the owner thread holds the lock until main lets it go
+  RLock lock;
   Owner owner(lock, 1);
   ASSERT_TRUE(owner.holding());
   {
@@ -688,6 +739,7 @@ TEST_F(RLockTest, UniqueLock) {
 }
 
 TEST_F(RLockTest, ScopedLockWithALockAndAThreadsRelease) {
+  RT_REQUIRES_CONCURRENCY();  // main waits while the thread holds the lock
   // The RLock is held by a thread that releases it after ~0.2 s;
   // std::scoped_lock(lock, rlock) (std::lock's lock / try_lock / unlock
   // dance) ends holding both.
@@ -731,6 +783,7 @@ using rt_test::g_handler_runs;
 class RLockInterruptTest : public rt_test::InterruptFixture {};
 
 TEST_F(RLockInterruptTest, InterruptMainEndsAnUntimedAcquire) {
+  RT_REQUIRES_CONCURRENCY();  // main waits while the owner thread holds the lock
   rt_test::SignalGuard sig(SIGINT, rt_test::count_only);
   ASSERT_TRUE(sig.ok());
   RLock lock;
@@ -768,6 +821,7 @@ TEST_F(RLockInterruptTest, InterruptMainEndsAnUntimedAcquire) {
 }
 
 TEST_F(RLockInterruptTest, InterruptMainEndsATimedAcquire) {
+  RT_REQUIRES_CONCURRENCY();  // main waits while the owner thread holds the lock
   rt_test::SignalGuard sig(SIGINT, rt_test::count_only);
   ASSERT_TRUE(sig.ok());
   RLock lock;
@@ -788,6 +842,7 @@ TEST_F(RLockInterruptTest, InterruptMainEndsATimedAcquire) {
 }
 
 TEST_F(RLockInterruptTest, HandlerRequestingAnInterruptEndsTheWait) {
+  RT_REQUIRES_CONCURRENCY();  // main waits while the owner thread holds the lock
   rt_test::SignalGuard sig(SIGUSR1, rt_test::count_and_request);
   ASSERT_TRUE(sig.ok());
   RLock lock;
@@ -823,7 +878,13 @@ TEST_F(RLockInterruptTest, PendingRequestEndsTheNextBlockingAcquire) {
   expect_interrupted(lock.acquire());
   EXPECT_EQ(lock.recursion_count(), 1u) << "the interrupted re-entry changed the count";
   EXPECT_TRUE(lock.release().has_value());
-  // another thread's lock: interrupted at once, not after the timeout
+  expect_no_pending_request();
+}
+
+TEST_F(RLockInterruptTest, PendingRequestEndsAnAcquireOfAnotherThreadsLock) {
+  RT_REQUIRES_CONCURRENCY();  // the owner thread holds the lock until main lets it go
+  // interrupted at once, not after the timeout
+  RLock lock;
   {
     Owner owner(lock, 1);
     ASSERT_TRUE(owner.holding());
@@ -855,7 +916,15 @@ TEST_F(RLockInterruptTest, ErrorsAndLockableCallsLeaveARequestPending) {
   }
   for (int i = 0; i < 5; ++i) lock.unlock();
   EXPECT_TRUE(is_free(lock));
-  // and on another thread's: the timed ones wait their full time
+  EXPECT_TRUE(consume_pending_interrupt()) << "the pending request was consumed";
+  EXPECT_FALSE(consume_pending_interrupt());
+}
+
+TEST_F(RLockInterruptTest, LockableCallsOnAnotherThreadsLockLeaveARequestPending) {
+  RT_REQUIRES_CONCURRENCY();  // the owner thread holds the lock until main lets it go
+  RLock lock;
+  request_interrupt();
+  // the timed ones wait their full time
   {
     Owner owner(lock, 1);
     ASSERT_TRUE(owner.holding());
@@ -873,6 +942,7 @@ TEST_F(RLockInterruptTest, ErrorsAndLockableCallsLeaveARequestPending) {
 }
 
 TEST_F(RLockInterruptTest, LockIsNotEndedByInterruptMain) {
+  RT_REQUIRES_CONCURRENCY();  // the owner thread interrupts main while main waits
   // main waits in lock(); the owner thread calls interrupt_main() during the
   // wait and releases ~0.3 s later. lock() returns only with the lock held;
   // the request stays pending.

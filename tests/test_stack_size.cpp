@@ -11,9 +11,14 @@
 
 using namespace rawthread;
 using rt_test::expect_error;
+using rt_test::kDummy;
 using rt_test::wait_for;
 
 namespace {
+
+// The dummy backend's answer to any size but 0: no thread ever gets a stack
+// of its own (the function runs on its caller's).
+constexpr const char* kNotSupported = rt_test::kStackSizeNotSupportedMessage;
 
 // Every test that changes the setting puts 0 back, even when it fails.
 class StackSizeTest : public rt_test::RawthreadTest {
@@ -29,6 +34,19 @@ class StackSizeTest : public rt_test::RawthreadTest {
 TEST_F(StackSizeTest, DefaultIsZero) { EXPECT_EQ(stack_size(), 0u); }
 
 TEST_F(StackSizeTest, RoundTrips) {
+  if (kDummy) {
+    // Every size the real backend would take is refused; the setting stays 0.
+    for (long size : {262144L, 0x100000L, 100001L, static_cast<long>(MIN_STACK_SIZE), LONG_MAX}) {
+      SCOPED_TRACE(size);
+      expect_error(stack_size(size), Errc::thread_error, kNotSupported);
+      EXPECT_EQ(stack_size(), 0u);
+    }
+    Result<std::size_t> r = stack_size(0L);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(*r, 0u);
+    EXPECT_EQ(stack_size(), 0u);
+    return;
+  }
   Result<std::size_t> r = stack_size(262144L);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(*r, 0u);
@@ -63,7 +81,14 @@ TEST_F(StackSizeTest, RoundTrips) {
 }
 
 TEST_F(StackSizeTest, TooSmallIsRefusedAndLeavesTheSetting) {
-  ASSERT_TRUE(stack_size(262144L).has_value());
+  // In the dummy build the setting stays 0, and a too small size still gets
+  // the real backend's error: its checks come first.
+  const std::size_t setting = kDummy ? 0u : 262144u;
+  if (kDummy) {
+    expect_error(stack_size(262144L), Errc::thread_error, kNotSupported);
+  } else {
+    ASSERT_TRUE(stack_size(262144L).has_value());
+  }
   for (long size : {1L, 4096L, 32767L, 16384L}) {
     SCOPED_TRACE(size);
     Result<std::size_t> r = stack_size(size);
@@ -73,7 +98,7 @@ TEST_F(StackSizeTest, TooSmallIsRefusedAndLeavesTheSetting) {
     ASSERT_NE(r.error().message, nullptr);
     EXPECT_EQ(std::strncmp(r.error().message, "size not valid", 14), 0)
         << "message: " << r.error().message;
-    EXPECT_EQ(stack_size(), 262144u) << "a refused size changed the setting";
+    EXPECT_EQ(stack_size(), setting) << "a refused size changed the setting";
   }
   // also from the default
   ASSERT_TRUE(stack_size(0L).has_value());
@@ -85,11 +110,17 @@ TEST_F(StackSizeTest, TooSmallIsRefusedAndLeavesTheSetting) {
 }
 
 TEST_F(StackSizeTest, NegativeIsRefusedAndLeavesTheSetting) {
-  ASSERT_TRUE(stack_size(0x100000L).has_value());
+  // As for too small sizes: the dummy's setting stays 0, the error is the real one.
+  const std::size_t setting = kDummy ? 0u : 0x100000u;
+  if (kDummy) {
+    expect_error(stack_size(0x100000L), Errc::thread_error, kNotSupported);
+  } else {
+    ASSERT_TRUE(stack_size(0x100000L).has_value());
+  }
   for (long size : {-1L, -4096L, -32768L, LONG_MIN}) {
     SCOPED_TRACE(size);
     expect_error(stack_size(size), Errc::value_error, "size must be 0 or a positive value");
-    EXPECT_EQ(stack_size(), 0x100000u);
+    EXPECT_EQ(stack_size(), setting);
   }
   ASSERT_TRUE(stack_size(0L).has_value());
   expect_error(stack_size(-1L), Errc::value_error, "size must be 0 or a positive value");
@@ -98,9 +129,15 @@ TEST_F(StackSizeTest, NegativeIsRefusedAndLeavesTheSetting) {
 
 TEST_F(StackSizeTest, MinimumIsAccepted) {
   Result<std::size_t> r = stack_size(32768L);
-  ASSERT_TRUE(r.has_value());
-  EXPECT_EQ(*r, 0u);
-  EXPECT_EQ(stack_size(), 32768u);
+  if (kDummy) {
+    // Refused like any size but 0; the thread below runs on main's stack.
+    expect_error(r, Errc::thread_error, kNotSupported);
+    EXPECT_EQ(stack_size(), 0u);
+  } else {
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(*r, 0u);
+    EXPECT_EQ(stack_size(), 32768u);
+  }
   // and a thread runs on it, using a few KiB of its stack
   static std::atomic<int> done;
   done = 0;
@@ -126,8 +163,13 @@ TEST_F(StackSizeTest, MinimumIsAccepted) {
 
 TEST_F(StackSizeTest, ThreadsRunOnTheSizeSet) {
   // 1 MiB set: a thread writes every page of a 700 KiB local array, and
-  // another recurses ~600 frames of over 1 KiB.
-  ASSERT_TRUE(stack_size(0x100000L).has_value());
+  // another recurses ~600 frames of over 1 KiB. The dummy refuses the size
+  // and runs both on the caller's stack, which is larger.
+  if (kDummy) {
+    expect_error(stack_size(0x100000L), Errc::thread_error, kNotSupported);
+  } else {
+    ASSERT_TRUE(stack_size(0x100000L).has_value());
+  }
   static std::atomic<int> array_done, recursion_done;
   array_done = 0;
   recursion_done = 0;
@@ -145,7 +187,7 @@ TEST_F(StackSizeTest, ThreadsRunOnTheSizeSet) {
   EXPECT_TRUE(wait_for([] { return array_done.load() == 1 && recursion_done.load() == 1; }));
   EXPECT_EQ(array_done.load(), 1);
   EXPECT_EQ(recursion_done.load(), 1);
-  EXPECT_EQ(stack_size(), 0x100000u) << "starting threads changed the setting";
+  EXPECT_EQ(stack_size(), kDummy ? 0u : 0x100000u) << "starting threads changed the setting";
 }
 
 TEST_F(StackSizeTest, ThreadRunsOnTheDefaultStack) {
@@ -162,6 +204,7 @@ TEST_F(StackSizeTest, ThreadRunsOnTheDefaultStack) {
 }
 
 TEST_F(StackSizeTest, SettingDoesNotAffectRunningThreads) {
+  RT_REQUIRES_CONCURRENCY();  // the thread waits at a gate while main changes the setting
   // A thread started with 1 MiB keeps it when the setting changes meanwhile.
   static Lock gate;
   static std::atomic<int> done;
@@ -182,6 +225,25 @@ TEST_F(StackSizeTest, SettingDoesNotAffectRunningThreads) {
 }
 
 TEST_F(StackSizeTest, SizeTooLargeToMapFailsCleanly) {
+  if (kDummy) {
+    // No size is too large to map when none is mapped: the sizes are
+    // refused, and a thread started after that runs, leaving nothing.
+    for (long size : {1L << 60, LONG_MAX}) {
+      SCOPED_TRACE(size);
+      expect_error(stack_size(size), Errc::thread_error, kNotSupported);
+      EXPECT_EQ(stack_size(), 0u);
+      std::size_t count_before = thread_count();
+      long maps_before = rt_test::maps_lines();
+      static std::atomic<int> ran;
+      ran = 0;
+      Result<Ident> r = start_new_thread([] { ran.store(1); });
+      ASSERT_TRUE(r.has_value()) << r.error().message;
+      EXPECT_EQ(ran.load(), 1);
+      EXPECT_EQ(thread_count(), count_before);
+      EXPECT_EQ(rt_test::maps_lines(), maps_before);
+    }
+    return;
+  }
   for (long size : {1L << 60, LONG_MAX}) {
     SCOPED_TRACE(size);
     ASSERT_TRUE(stack_size(size).has_value());
@@ -227,8 +289,14 @@ TEST_F(StackSizeTest, FailedStartDestroysTheStoredCopies) {
   };
   static std::atomic<int> destroyed;
   destroyed = 0;
-  ASSERT_TRUE(stack_size(LONG_MAX).has_value());
-  {
+  if (kDummy) {
+    // The size that makes the real start fail is refused: this start runs
+    // the function, and its copies are destroyed exactly once all the same.
+    expect_error(stack_size(LONG_MAX), Errc::thread_error, kNotSupported);
+    Result<Ident> r = start_new_thread([](CountedArg&&) {}, CountedArg(&destroyed));
+    EXPECT_TRUE(r.has_value());
+  } else {
+    ASSERT_TRUE(stack_size(LONG_MAX).has_value());
     Result<Ident> r = start_new_thread([](CountedArg&&) {}, CountedArg(&destroyed));
     EXPECT_FALSE(r.has_value());
   }
@@ -236,6 +304,7 @@ TEST_F(StackSizeTest, FailedStartDestroysTheStoredCopies) {
 }
 
 TEST_F(StackSizeTest, GuardPageLiesDirectlyBelowTheStack) {
+  RT_REQUIRES_CONCURRENCY();  // the thread stays at a gate while main reads its maps
   // A thread reports the address of a local; /proc/self/maps must show its
   // stack's mapping with a PROT_NONE ("---") page directly below, and at least
   // the size set (less what the frames above the local use) below the local.
@@ -275,6 +344,7 @@ TEST_F(StackSizeTest, GuardPageLiesDirectlyBelowTheStack) {
 std::atomic<int> g_recursion_done;
 
 TEST_F(StackSizeTest, StackOverflowFaultsOnTheGuardPage) {
+  RT_REQUIRES_CONCURRENCY();  // the thread waits at a gate while main maps below its stack
   // In a forked child: a thread with a 64 KiB stack recurses through ~1.2 MB
   // of frames of ~1 KiB each, so each new access lies less than a page below
   // the last. Below its guard page the child maps 4 MiB of writable memory:

@@ -189,6 +189,7 @@ TEST_F(SysTest, HandlerRunsAndReturnsOnTheMainThread) {
 }
 
 TEST_F(SysTest, HandlerRunsAndReturnsInARawthreadThread) {
+  RT_REQUIRES_CONCURRENCY();  // the thread spins until main's signal has reached it
   ASSERT_TRUE(sys::set_signal_handler(SIGUSR1, recording_handler, 0).has_value());
   static std::atomic<long> tid;
   static std::atomic<int> seen_runs, done;
@@ -482,7 +483,13 @@ TEST_F(SysTest, MaskInARawthreadThread) {
   EXPECT_EQ(before.load(), main_mask) << "a new thread starts with its creator's mask";
   EXPECT_EQ(blocked.load(), main_mask | bit(SIGUSR2) | bit(40));
   EXPECT_EQ(after.load(), 0u);
-  EXPECT_EQ(libc_mask(), main_mask) << "the thread changed the main thread's mask";
+  if (rt_test::kDummy) {
+    // The function ran on the main thread: the mask it left (nothing blocked)
+    // is main's now. The fixture puts main's own back.
+    EXPECT_EQ(libc_mask(), 0u);
+  } else {
+    EXPECT_EQ(libc_mask(), main_mask) << "the thread changed the main thread's mask";
+  }
 }
 
 TEST_F(SysTest, InvalidMaskOperationChangesNothing) {
@@ -585,6 +592,7 @@ TEST_F(SysTest, SleepLastsThroughHandlers) {
 }
 
 TEST_F(SysTest, SleepInARawthreadThreadLastsThroughHandlers) {
+  RT_REQUIRES_CONCURRENCY();  // signals reach the thread while it sleeps
   ASSERT_TRUE(sys::set_signal_handler(SIGUSR1, recording_handler, 0));
   static std::atomic<long> tid;
   static std::atomic<std::int64_t> slept;

@@ -165,6 +165,7 @@ TEST_F(ThreadTest, UniquePtrArgumentIsMovedNotFreedByUs) {
 }
 
 TEST_F(ThreadTest, ReferenceArgumentsAreCopied) {
+  RT_REQUIRES_CONCURRENCY();  // the thread waits behind a gate main opens
   static Lock gate;
   static int original;
   static std::atomic<const int*> seen_address;
@@ -326,6 +327,7 @@ TEST_F(ThreadTest, MainNativeIdIsGettid) {
 }
 
 TEST_F(ThreadTest, IdentsAndNativeIdsOfLiveThreads) {
+  RT_REQUIRES_CONCURRENCY();  // four threads alive at once, held at a gate
   constexpr int kThreads = 4;
   static Lock gate;
   static std::atomic<Ident> ident1[kThreads], ident2[kThreads];
@@ -377,6 +379,7 @@ TEST_F(ThreadTest, IdentsAndNativeIdsOfLiveThreads) {
 // ---------------------------------------------------------------- thread_count
 
 TEST_F(ThreadTest, ThreadCountRisesAndFalls) {
+  RT_REQUIRES_CONCURRENCY();  // five threads blocked at a gate main holds
   constexpr int kThreads = 5;
   static Lock gate;
   static std::atomic<int> passed;
