@@ -179,6 +179,14 @@ inline long maps_lines() {
   return lines;
 }
 
+// Waits (with the usual deadline) until /proc/self/maps has `before` lines
+// again: every mapping a test's threads made is gone.
+inline ::testing::AssertionResult maps_back_to(long before) {
+  if (wait_for([before] { return maps_lines() == before; })) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "mappings left behind: " << maps_lines()
+                                       << " lines in /proc/self/maps, was " << before;
+}
+
 // One line of /proc/self/maps: [start, end) and the permission letters.
 struct Mapping {
   std::uintptr_t start = 0, end = 0;

@@ -50,9 +50,7 @@ TEST_F(ChurnTest, TwoThousandShortThreadsLeaveNothingBehind) {
   EXPECT_EQ(started, kBatches * kPerBatch);
   EXPECT_EQ(ran.load(), kBatches * kPerBatch);
   EXPECT_EQ(ident_sum.load(), kBatches * kPerBatch);
-  EXPECT_TRUE(wait_for([&] { return rt_test::maps_lines() == maps_before; }))
-      << "mappings left behind: " << rt_test::maps_lines() << " lines in /proc/self/maps, was "
-      << maps_before;
+  EXPECT_TRUE(rt_test::maps_back_to(maps_before));
   EXPECT_EQ(thread_count(), base_count_);
 }
 
@@ -86,8 +84,7 @@ TEST_F(ChurnTest, OverlappingShortThreadsWithDifferentStackSizes) {
   ASSERT_TRUE(stack_size(0L).has_value());
   EXPECT_TRUE(wait_for([&] { return ran.load() == started; }));
   EXPECT_TRUE(rt_test::wait_thread_count(base_count_));
-  EXPECT_TRUE(wait_for([&] { return rt_test::maps_lines() == maps_before; }))
-      << rt_test::maps_lines() << " lines in /proc/self/maps, was " << maps_before;
+  EXPECT_TRUE(rt_test::maps_back_to(maps_before));
 }
 
 TEST_F(ChurnTest, LockedCountsSurviveChurn) {

@@ -598,8 +598,7 @@ struct ManyJoiners {
       // The joiners end and unmap themselves; the target is long gone.
       EXPECT_TRUE(rt_test::wait_thread_count(base))
           << "thread_count() " << thread_count() << ", expected " << base;
-      EXPECT_TRUE(wait_for([&] { return rt_test::maps_lines() == maps_before; }))
-          << rt_test::maps_lines() << " lines in /proc/self/maps, was " << maps_before;
+      EXPECT_TRUE(rt_test::maps_back_to(maps_before));
       EXPECT_TRUE(is_true(target.join(0)));
     }
   }
@@ -640,8 +639,7 @@ TEST_F(JoinableTest, DestroyingTheHandleOfARunningThreadDetachesIt) {
   EXPECT_TRUE(wait_for([] { return ran.load() == 1; }));
   // It unmaps its own stack as it exits.
   EXPECT_TRUE(rt_test::wait_thread_count(base_count_));
-  EXPECT_TRUE(wait_for([&] { return rt_test::maps_lines() == maps_before; }))
-      << rt_test::maps_lines() << " lines in /proc/self/maps, was " << maps_before;
+  EXPECT_TRUE(rt_test::maps_back_to(maps_before));
 }
 
 TEST_F(JoinableTest, DestroyingTheHandleOfAnEndedThreadReclaimsIt) {
@@ -730,8 +728,7 @@ TEST_F(JoinableTest, MovingAHandle) {
   // The thread detached by the assignment ends and unmaps itself.
   EXPECT_TRUE(wait_for([] { return ran[0].load() == 1; }));
   EXPECT_TRUE(rt_test::wait_thread_count(base_count_));
-  EXPECT_TRUE(wait_for([&] { return rt_test::maps_lines() == maps_before; }))
-      << rt_test::maps_lines() << " lines in /proc/self/maps, was " << maps_before;
+  EXPECT_TRUE(rt_test::maps_back_to(maps_before));
 }
 
 TEST_F(JoinableTest, MoveAssigningOverAnEndedThreadReclaimsIt) {
@@ -799,8 +796,7 @@ TEST_F(JoinableTest, DetachedThreadsDoNotWriteIntoTheirOldStacks) {
   EXPECT_EQ(join_failures, 0);
   EXPECT_TRUE(wait_for([] { return detached_ran.load() == kRounds * kPerRound; }));
   EXPECT_TRUE(rt_test::wait_thread_count(base_count_));
-  EXPECT_TRUE(wait_for([&] { return rt_test::maps_lines() == maps_before; }))
-      << rt_test::maps_lines() << " lines in /proc/self/maps, was " << maps_before;
+  EXPECT_TRUE(rt_test::maps_back_to(maps_before));
 }
 
 // ---------------------------------------------------------------- ends of a thread
@@ -948,9 +944,7 @@ void churn(int total, const Fate (&fates)[4]) {
       << ran.load() << " of " << started << " ran";
   EXPECT_TRUE(rt_test::wait_thread_count(base))
       << "thread_count() " << thread_count() << ", expected " << base;
-  EXPECT_TRUE(wait_for([&] { return rt_test::maps_lines() == maps_before; }))
-      << "mappings left behind: " << rt_test::maps_lines() << " lines in /proc/self/maps, was "
-      << maps_before;
+  EXPECT_TRUE(rt_test::maps_back_to(maps_before));
 }
 
 TEST_F(JoinableTest, TenThousandJoinedThreadsLeaveNothingBehind) {

@@ -440,9 +440,7 @@ TEST_F(ThreadTest, ExitThreadEndsTheThreadAtOnce) {
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(wait_for([] { return g_exit_before.load() == 1; }));
   EXPECT_TRUE(rt_test::wait_thread_count(base_count_)) << "exit_thread did not count the thread out";
-  EXPECT_TRUE(wait_for([&] { return rt_test::maps_lines() == maps_before; }))
-      << "exit_thread left a mapping behind: " << rt_test::maps_lines() << " lines, was "
-      << maps_before;
+  EXPECT_TRUE(rt_test::maps_back_to(maps_before));
   rt_test::sleep_ms(50);
   EXPECT_EQ(g_exit_after.load(), 0) << "code after exit_thread() ran";
   EXPECT_EQ(g_exit_destroyed.load(), 0) << "exit_thread destroyed objects on the thread's stack";
@@ -478,7 +476,7 @@ TEST_F(ThreadTest, ManyThreadsExitThread) {
   }
   EXPECT_TRUE(wait_for([] { return g_exit_before.load() == kThreads; }));
   EXPECT_TRUE(rt_test::wait_thread_count(base_count_));
-  EXPECT_TRUE(wait_for([&] { return rt_test::maps_lines() == maps_before; }));
+  EXPECT_TRUE(rt_test::maps_back_to(maps_before));
   EXPECT_EQ(g_exit_after.load(), 0);
 }
 
