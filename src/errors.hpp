@@ -3,6 +3,7 @@
 
 #include <asm/errno.h>
 
+#include <rawthread/lock.hpp>  // TIMEOUT_MAX
 #include <rawthread/result.hpp>
 
 namespace rawthread::errors {
@@ -29,6 +30,14 @@ inline constexpr Error kInvalidMaskHow{Errc::value_error, 0, "invalid signal mas
 inline constexpr Error kNegativeSleep{Errc::value_error, 0, "sleep length must be non-negative"};
 inline constexpr Error kSleepNaN{Errc::value_error, 0, "Invalid value NaN (not a number)"};
 inline constexpr Error kSleepTooLarge{Errc::overflow_error, 0, "sleep length is too large"};
+
+// Python's checks of a timeout argument, -1 meaning none: the error, or null.
+inline const Error* bad_timeout(double timeout) noexcept {
+  if (timeout == -1) return nullptr;
+  if (!(timeout >= 0)) return &kNegativeTimeout;  // NaN fails this too
+  if (timeout > TIMEOUT_MAX) return &kTimeoutTooLarge;
+  return nullptr;
+}
 
 // The acquire was cut short by a signal whose handler requested an interrupt.
 inline constexpr Error kInterrupted{Errc::interrupted, EINTR, "lock acquire interrupted"};

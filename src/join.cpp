@@ -12,7 +12,6 @@
 // A reader enters only while neither flag is set; the one that leaves having
 // seen the thread ended, with no reclaimer yet, becomes the reclaimer.
 #include <rawthread/joinable.hpp>
-#include <rawthread/lock.hpp>  // TIMEOUT_MAX
 
 #include "clock.hpp"
 #include "control.hpp"
@@ -126,10 +125,7 @@ bool Thread::is_done() const noexcept {
 Result<bool> Thread::join(double timeout) noexcept {
   Control* self = control_of(control_);
   if (self == nullptr) return errors::kJoinEmpty;
-  if (timeout != -1) {
-    if (!(timeout >= 0)) return errors::kNegativeTimeout;  // NaN fails this too
-    if (timeout > TIMEOUT_MAX) return errors::kTimeoutTooLarge;
-  }
+  if (const Error* bad = errors::bad_timeout(timeout)) return *bad;
   if ((state_.load(std::memory_order_acquire) & kJoined) != 0) return true;
   if (ident_ == get_ident()) return errors::kJoinSelf;
 

@@ -69,9 +69,8 @@ Result<bool> acquire(Ops ops, bool blocking, double timeout) noexcept {
   // re-entry included, as in CPython's RLock).
   if (!blocking) {
     if (timeout != -1) return errors::kNonBlockingTimeout;
-  } else if (timeout != -1) {
-    if (!(timeout >= 0)) return errors::kNegativeTimeout;  // NaN fails this too
-    if (timeout > TIMEOUT_MAX) return errors::kTimeoutTooLarge;
+  } else if (const Error* bad = errors::bad_timeout(timeout)) {
+    return *bad;
   }
 
   // A request made while no acquire was waiting ends this one at once; a

@@ -1,7 +1,6 @@
 // Thread in the dummy backend: by the time start_joinable_thread returns, the
 // function has run to completion, so every handle is done and joins at once.
 #include <rawthread/joinable.hpp>
-#include <rawthread/lock.hpp>  // TIMEOUT_MAX
 
 #include "errors.hpp"
 
@@ -29,10 +28,7 @@ bool Thread::is_done() const noexcept { return control_ != nullptr; }
 // ident is the same one here, and the function has ended anyway.
 Result<bool> Thread::join(double timeout) noexcept {
   if (control_ == nullptr) return errors::kJoinEmpty;
-  if (timeout != -1) {
-    if (!(timeout >= 0)) return errors::kNegativeTimeout;
-    if (timeout > TIMEOUT_MAX) return errors::kTimeoutTooLarge;
-  }
+  if (const Error* bad = errors::bad_timeout(timeout)) return *bad;
   return true;
 }
 
