@@ -153,5 +153,8 @@ inline long rt_sigprocmask(int how, const std::uint64_t* set, std::uint64_t* old
 [[noreturn]] inline void exit_thread(int status) noexcept {
   for (;;) call(__NR_exit, status);  // exit, not exit_group: this thread only
 }
+[[noreturn]] inline void exit_group(int status) noexcept {
+  for (;;) call(__NR_exit_group, status);  // every thread of the process
+}
 
 }  // namespace rawthread::kernel

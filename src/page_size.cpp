@@ -23,12 +23,6 @@ namespace {
 // a stack rounded to 64 KiB are still whole pages of a smaller size.
 constexpr std::size_t kLargestPage = 64 * 1024;
 
-std::size_t startup_page_size() noexcept {
-  for (const unsigned long* entry = runtime::auxv; entry[0] != AT_NULL; entry += 2)
-    if (entry[0] == AT_PAGESZ) return entry[1];
-  return 0;
-}
-
 std::size_t read_auxv_page_size() noexcept {
   long fd = kernel::openat(AT_FDCWD, "/proc/self/auxv", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 0;
@@ -51,7 +45,8 @@ std::size_t page_size() noexcept {
   static std::atomic<std::size_t> cached{0};
   std::size_t size = cached.load(std::memory_order_relaxed);
   if (size == 0) {
-    size = runtime::auxv != nullptr ? startup_page_size() : read_auxv_page_size();
+    size = runtime::auxv != nullptr ? runtime::aux_value(runtime::auxv, AT_PAGESZ)
+                                  : read_auxv_page_size();
     if (size == 0 || (size & (size - 1)) != 0) size = kLargestPage;
     cached.store(size, std::memory_order_relaxed);
   }

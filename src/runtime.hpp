@@ -6,6 +6,8 @@
 // thread starts; nothing changes it afterwards, so plain loads suffice.
 #pragma once
 
+#include <linux/auxvec.h>
+
 #include <atomic>
 #include <cstddef>
 
@@ -25,6 +27,13 @@ struct TlsImage {
 // The auxiliary vector from the initial stack, (type, value) pairs ending in
 // AT_NULL; null in a hosted program (page_size() reads /proc/self/auxv).
 [[gnu::visibility("hidden")]] extern const unsigned long* auxv;
+
+// The value of `type` in an auxiliary vector, or 0 when it has none.
+inline unsigned long aux_value(const unsigned long* vector, unsigned long type) noexcept {
+  for (; vector[0] != AT_NULL; vector += 2)
+    if (vector[0] == type) return vector[1];
+  return 0;
+}
 
 // Runs the calling thread's thread_local destructors (__cxa_thread_atexit).
 // Set by the runtime the first time one is registered; called by a thread

@@ -1,8 +1,9 @@
 // abort, and the runtime's own fatal errors.
-#include <asm/unistd.h>
 
 #include <cstdint>
 #include <cstdlib>  // abort as declared to programs (noreturn, noexcept)
+
+#include <rawthread/sys.hpp>
 
 #include "kernel.hpp"
 #include "rt.hpp"
@@ -22,15 +23,13 @@ extern "C" void abort() noexcept {
   const std::uint64_t abrt = std::uint64_t{1} << (kSigAbrt - 1);
   kernel::rt_sigprocmask(kernel::kSigUnblock, &abrt, nullptr);
   kernel::tgkill(kernel::getpid(), kernel::gettid(), kSigAbrt);
-  for (;;) kernel::call(__NR_exit_group, 127);
+  kernel::exit_group(127);
 }
 
 namespace rawthread::rt {
 
 [[noreturn]] void die(const char* message) noexcept {
-  unsigned long size = 0;
-  while (message[size] != '\0') ++size;
-  kernel::write(2, message, size);
+  (void)sys::write_str(2, message);
   abort();
 }
 

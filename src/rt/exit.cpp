@@ -1,5 +1,4 @@
 // exit, atexit, __cxa_atexit: the process's end in a freestanding program.
-#include <asm/unistd.h>
 
 #include <atomic>
 #include <cstddef>
@@ -70,7 +69,7 @@ int add_handler(void (*run)(void*), void* arg) noexcept {
     next.run(next.arg);
   }
   for (FiniFunction* f = __fini_array_end; f != __fini_array_start;) (*--f)();
-  for (;;) kernel::call(__NR_exit_group, status);
+  kernel::exit_group(status);
 }
 
 }  // namespace rawthread::rt
@@ -88,7 +87,7 @@ int atexit(void (*run)()) noexcept {
 void exit(int status) noexcept { rawthread::rt::exit_process(status); }
 
 void _Exit(int status) noexcept {
-  for (;;) rawthread::kernel::call(__NR_exit_group, status);
+  rawthread::kernel::exit_group(status);
 }
 
 }  // extern "C"

@@ -36,18 +36,12 @@ extern "C" int rawthread_program_main(int, char**, char**) __asm__("main");
 namespace rawthread::rt {
 namespace {
 
-unsigned long aux_value(const unsigned long* auxv, unsigned long type) noexcept {
-  for (; auxv[0] != AT_NULL; auxv += 2)
-    if (auxv[0] == type) return auxv[1];
-  return 0;
-}
-
 // Finds PT_TLS through the program headers the kernel mapped (AT_PHDR). The
 // load bias, zero in a static executable and not in a static PIE, is where
 // PT_PHDR says the headers should be against where they are.
 void find_tls(const unsigned long* auxv) noexcept {
-  const auto* phdr = reinterpret_cast<const Elf64_Phdr*>(aux_value(auxv, AT_PHDR));
-  const unsigned long count = aux_value(auxv, AT_PHNUM);
+  const auto* phdr = reinterpret_cast<const Elf64_Phdr*>(runtime::aux_value(auxv, AT_PHDR));
+  const unsigned long count = runtime::aux_value(auxv, AT_PHNUM);
   std::uintptr_t bias = 0;
   const Elf64_Phdr* tls = nullptr;
   for (unsigned long i = 0; i < count; ++i) {
@@ -93,7 +87,7 @@ extern "C" [[noreturn, gnu::used]] void rawthread_start(long* sp) noexcept {
 
   // AT_RANDOM: 16 bytes the kernel drew for this process.
   std::uint64_t random[2] = {0, 0};
-  if (unsigned long at = rt::aux_value(auxv, AT_RANDOM)) {
+  if (unsigned long at = runtime::aux_value(auxv, AT_RANDOM)) {
     const auto* bytes = reinterpret_cast<const unsigned char*>(at);
     for (int i = 0; i < 16; ++i)
       random[i / 8] = (random[i / 8] << 8) | bytes[i];
