@@ -4,6 +4,7 @@
 #include <rawthread.h>
 
 #include <new>
+#include <type_traits>
 
 #include <rawthread/rawthread.hpp>
 #include <rawthread/rlock.hpp>
@@ -69,21 +70,13 @@ int put(const Result<bool>& result, bool* out) {
   return RAWTHREAD_OK;
 }
 
-Lock* lock_of(rawthread_lock* lock) { return std::launder(reinterpret_cast<Lock*>(lock)); }
-const Lock* lock_of(const rawthread_lock* lock) {
-  return std::launder(reinterpret_cast<const Lock*>(lock));
-}
-RLock* rlock_of(rawthread_rlock* lock) { return std::launder(reinterpret_cast<RLock*>(lock)); }
-const RLock* rlock_of(const rawthread_rlock* lock) {
-  return std::launder(reinterpret_cast<const RLock*>(lock));
-}
-// A zeroed rawthread_thread is an empty Thread: the fields of a
-// default-constructed one are all zero.
-Thread* thread_of(rawthread_thread* thread) {
-  return std::launder(reinterpret_cast<Thread*>(thread));
-}
-const Thread* thread_of(const rawthread_thread* thread) {
-  return std::launder(reinterpret_cast<const Thread*>(thread));
+// The C++ object a C struct is the storage of, const if the struct is:
+// as<Lock>(lock), as<RLock>(lock), as<Thread>(thread). A zeroed struct is a
+// free Lock or RLock, or an empty Thread (all of their fields start at zero).
+template <class T, class C>
+auto* as(C* storage) {
+  using Object = std::conditional_t<std::is_const_v<C>, const T, T>;
+  return std::launder(reinterpret_cast<Object*>(storage));
 }
 
 // What a C thread runs: fn(arg), as a C++ callable.
@@ -122,18 +115,18 @@ int rawthread_start_joinable_thread(rawthread_thread* thread, void (*fn)(void*),
 }
 
 int rawthread_join(rawthread_thread* thread, double timeout, bool* joined) {
-  return put(thread_of(thread)->join(timeout), joined);
+  return put(as<Thread>(thread)->join(timeout), joined);
 }
 
-bool rawthread_is_done(const rawthread_thread* thread) { return thread_of(thread)->is_done(); }
+bool rawthread_is_done(const rawthread_thread* thread) { return as<Thread>(thread)->is_done(); }
 
 rawthread_ident rawthread_thread_ident(const rawthread_thread* thread) {
-  return thread_of(thread)->ident();
+  return as<Thread>(thread)->ident();
 }
 
 void rawthread_detach(rawthread_thread* thread) {
   // Destroying the handle detaches; what is left is an empty one.
-  thread_of(thread)->~Thread();
+  as<Thread>(thread)->~Thread();
   ::new (static_cast<void*>(thread)) Thread();
 }
 
@@ -152,18 +145,18 @@ int rawthread_set_stack_size(long size, size_t* old) {
 }
 
 int rawthread_lock_acquire(rawthread_lock* lock, bool blocking, double timeout, bool* acquired) {
-  return put(lock_of(lock)->acquire(blocking, timeout), acquired);
+  return put(as<Lock>(lock)->acquire(blocking, timeout), acquired);
 }
-int rawthread_lock_release(rawthread_lock* lock) { return code_of(lock_of(lock)->release()); }
-bool rawthread_lock_locked(const rawthread_lock* lock) { return lock_of(lock)->locked(); }
+int rawthread_lock_release(rawthread_lock* lock) { return code_of(as<Lock>(lock)->release()); }
+bool rawthread_lock_locked(const rawthread_lock* lock) { return as<Lock>(lock)->locked(); }
 
 int rawthread_rlock_acquire(rawthread_rlock* lock, bool blocking, double timeout, bool* acquired) {
-  return put(rlock_of(lock)->acquire(blocking, timeout), acquired);
+  return put(as<RLock>(lock)->acquire(blocking, timeout), acquired);
 }
-int rawthread_rlock_release(rawthread_rlock* lock) { return code_of(rlock_of(lock)->release()); }
-bool rawthread_rlock_is_owned(const rawthread_rlock* lock) { return rlock_of(lock)->is_owned(); }
+int rawthread_rlock_release(rawthread_rlock* lock) { return code_of(as<RLock>(lock)->release()); }
+bool rawthread_rlock_is_owned(const rawthread_rlock* lock) { return as<RLock>(lock)->is_owned(); }
 unsigned rawthread_rlock_recursion_count(const rawthread_rlock* lock) {
-  return rlock_of(lock)->recursion_count();
+  return as<RLock>(lock)->recursion_count();
 }
 
 void rawthread_request_interrupt(void) { request_interrupt(); }
