@@ -36,4 +36,12 @@ inline kernel::Timespec deadline_after(double seconds) noexcept {
   return {at / kNanosPerSecond, at % kNanosPerSecond};
 }
 
+// Whether CLOCK_MONOTONIC has reached `deadline`.
+inline bool reached(const kernel::Timespec& deadline) noexcept {
+  kernel::Timespec now{};
+  kernel::clock_gettime(kernel::kClockMonotonic, &now);
+  return now.tv_sec != deadline.tv_sec ? now.tv_sec > deadline.tv_sec
+                                       : now.tv_nsec >= deadline.tv_nsec;
+}
+
 }  // namespace rawthread::clock

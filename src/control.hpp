@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "interrupt.hpp"
 #include "thread_pointer.hpp"  // arch/<arch>/
 
 namespace rawthread {
@@ -33,7 +34,7 @@ enum Reclaim : std::uint32_t {
 
 struct Control {
   std::uintptr_t tag;  // tag_for(this) in a thread rawthread started
-  std::atomic<std::uint32_t> interrupt_request;  // 1 while a request awaits its acquire
+  interrupt::Target interrupt;  // its interrupt request and interruptible deadline
   // The tid, written by clone (CLONE_PARENT_SETTID) before it returns; for a
   // joinable thread cleared to 0 by the kernel once the thread has exited
   // and will never touch its mapping again (CLONE_CHILD_CLEARTID).

@@ -1,14 +1,14 @@
 // Interrupt requests: request_interrupt, interrupt_main, and their consumption
-// by a blocking acquire.
+// by a blocking acquire. Why a request cannot be lost: src/interrupt.hpp.
 //
-// A request is a flag word per thread: in the control block of a thread
-// rawthread started, in main_request for the main thread. A process-wide
-// count of set flags, pending_interrupts, lets every blocking acquire skip the
-// search for its own flag with one load while no request exists.
+// A request is a flag word per thread, in its Target: in the control block of
+// a thread rawthread started, in main_target for the main thread. A
+// process-wide count of set flags, pending_interrupts, lets every blocking
+// acquire skip the search for its own flag with one load while no request
+// exists.
 //
-// Known window, closed by a later change: a handler that runs after the
-// waiter's last check of its flag and before it enters futex_wait leaves the
-// wait to run until the lock is released or the deadline passes.
+// Async-signal-safe, all of it: atomics on static or per-thread memory and
+// system calls, no lock, no allocation.
 #include "interrupt.hpp"
 
 #include <atomic>
@@ -34,44 +34,52 @@ std::atomic<unsigned> pending_interrupts{0};
 namespace interrupt {
 namespace {
 
-using Flag = std::atomic<std::uint32_t>;
+Target main_target{};
 
-Flag main_request{0};
-
-Flag* own_flag() noexcept {
-  if (Control* self = control::own()) return &self->interrupt_request;
-  if (main_thread::is_current()) return &main_request;
-  return nullptr;  // a thread some other library started
-}
-
-// Sets `flag`; returns whether it was clear. The count goes up before the flag
-// is set and down only after a flag is cleared, so it never drops below the
-// number of set flags: a waiter that sees 0 has nothing to find.
-bool raise(Flag& flag) noexcept {
+// Sets the flag; returns whether it was clear. The count goes up before the
+// flag is set and down only after a flag is cleared, so it never drops below
+// the number of set flags: a waiter that sees 0 has nothing to find.
+// [model interrupt.pml: raise]
+bool raise(Target& target) noexcept {
   detail::pending_interrupts.fetch_add(1, std::memory_order_seq_cst);
-  if (flag.exchange(1, std::memory_order_seq_cst) == 0) return true;
-  detail::pending_interrupts.fetch_sub(1, std::memory_order_relaxed);
-  return false;
+  bool was_clear = target.request.exchange(1, std::memory_order_seq_cst) == 0;
+  if (!was_clear) detail::pending_interrupts.fetch_sub(1, std::memory_order_relaxed);
+  // After the flag: a wait that checked before it now finds its deadline long
+  // past when it enters the kernel. Done even when the flag was set already,
+  // in case its wait armed a deadline since. [model: collapse]
+  target.deadline.tv_sec.store(0, std::memory_order_seq_cst);
+  return was_clear;
 }
 
-bool clear(Flag& flag) noexcept {
-  if (flag.exchange(0, std::memory_order_seq_cst) == 0) return false;
+bool clear(Target& target) noexcept {
+  if (target.request.exchange(0, std::memory_order_seq_cst) == 0) return false;
   detail::pending_interrupts.fetch_sub(1, std::memory_order_relaxed);
   return true;
 }
 
 }  // namespace
 
+Target* own_target() noexcept {
+  if (Control* self = control::own()) return &self->interrupt;
+  if (main_thread::is_current()) return &main_target;
+  return nullptr;  // a thread some other library started
+}
+
+bool consume(Target& target) noexcept {
+  if (detail::pending_interrupts.load(std::memory_order_seq_cst) == 0) return false;
+  return clear(target);
+}
+
 bool consume_own() noexcept {
   if (detail::pending_interrupts.load(std::memory_order_seq_cst) == 0) return false;
-  Flag* flag = own_flag();
-  return flag != nullptr && clear(*flag);
+  Target* target = own_target();
+  return target != nullptr && clear(*target);
 }
 
 }  // namespace interrupt
 
 void request_interrupt() noexcept {
-  if (interrupt::Flag* flag = interrupt::own_flag()) interrupt::raise(*flag);
+  if (interrupt::Target* target = interrupt::own_target()) interrupt::raise(*target);
 }
 
 Result<void> interrupt_main(int signum) noexcept {
@@ -91,12 +99,13 @@ Result<void> interrupt_main(int signum) noexcept {
     return errors::cant_signal_main(ret);
   if (action.handler == kernel::kSigDfl || action.handler == kernel::kSigIgn) return {};
 
-  // The request is in place before the signal leaves: the handler's return
-  // ends the main thread's wait with EINTR, and the waiter then finds it.
-  bool raised = interrupt::raise(interrupt::main_request);
+  // The request is in place before the signal leaves: a wait already in the
+  // kernel ends with EINTR when the handler runs, one about to enter it finds
+  // its deadline passed, and either way the waiter then finds the request.
+  bool raised = interrupt::raise(interrupt::main_target);
   long pid = kernel::getpid();
   if (long ret = kernel::tgkill(pid, pid, signum); ret < 0) {
-    if (raised) interrupt::clear(interrupt::main_request);  // leave things as they were
+    if (raised) interrupt::clear(interrupt::main_target);  // leave things as they were
     return errors::cant_signal_main(ret);
   }
   return {};

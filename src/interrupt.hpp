@@ -1,10 +1,68 @@
-// Interrupt requests, as the lock's wait loop sees them.
+// Interrupt requests, as the lock's wait loop and the control block see them.
+//
+// The race this closes. A waiter checks for a request and then enters the
+// kernel to sleep; a request whose signal handler runs between the two would
+// otherwise be seen only once the sleep ends, which for an untimed acquire on
+// a lock nobody releases is never. (CPython has this hole.)
+//
+// The closure needs no handler of ours, no arch code and no futex_waitv: an
+// interruptible wait sleeps until a deadline that lives in its Target, and the
+// kernel reads that deadline when the futex call begins, after the last user
+// instruction before it. A request raises the flag and then sets the
+// deadline's seconds to 0, a time long past. So for a waiter that checked
+// before the flag was raised:
+//   - the request came before the futex call: the call finds its deadline
+//     passed and returns ETIMEDOUT at once; the waiter then finds the flag;
+//   - the call began first: the waiter is in the kernel, where the signal
+//     interrupt_main sends (or the one whose handler made the request) ends
+//     the wait with EINTR; the waiter then finds the flag.
+// Both orders are model-checked in tests/models/interrupt.pml. Seconds only,
+// never the nanoseconds: whatever mix of old and new words the kernel reads,
+// {0, ns} or the armed deadline, is a valid time, and a request made before
+// the wait armed it is one the waiter's check finds.
 #pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "kernel.hpp"
 
 namespace rawthread::interrupt {
 
-// Consumes an interrupt request addressed to the calling thread, if there is
-// one. Costs one load while no request is pending anywhere.
+// A Timespec that a request may change while a wait is using it.
+struct Deadline {
+  std::atomic<long> tv_sec;
+  std::atomic<long> tv_nsec;
+};
+static_assert(sizeof(Deadline) == sizeof(kernel::Timespec) &&
+              offsetof(Deadline, tv_nsec) == offsetof(kernel::Timespec, tv_nsec) &&
+              std::atomic<long>::is_always_lock_free,
+              "the kernel reads a Deadline as a struct __kernel_timespec");
+
+// What an interruptible thread has: the main thread, and each thread rawthread
+// started (in its control block).
+struct Target {
+  std::atomic<std::uint32_t> request;  // 1 while a request awaits its acquire
+  Deadline deadline;                   // of the interruptible wait in progress
+};
+
+// The calling thread's Target, or null in a thread another library started.
+Target* own_target() noexcept;
+
+// Consumes the request addressed to `target`, if there is one. Costs one load
+// while no request is pending anywhere.
+bool consume(Target& target) noexcept;
 bool consume_own() noexcept;
+
+// Publishes `deadline` as the one the next futex wait sleeps until, and
+// returns the address to hand the kernel. Call it before the last check for a
+// request: seq_cst, so that a request either is seen by that check or zeroes
+// the deadline after this store.
+inline const kernel::Timespec* arm(Target& target, const kernel::Timespec& deadline) noexcept {
+  target.deadline.tv_nsec.store(deadline.tv_nsec, std::memory_order_relaxed);
+  target.deadline.tv_sec.store(deadline.tv_sec, std::memory_order_seq_cst);
+  return reinterpret_cast<const kernel::Timespec*>(&target.deadline);
+}
 
 }  // namespace rawthread::interrupt

@@ -38,26 +38,42 @@ inline constexpr int kSpinLimit = 100;
 
 enum class Outcome { acquired, timed_out, interrupted };
 
+// Waits for the lock until `deadline` (null: for ever). With a `target`, the
+// calling thread's, a request for it ends the wait; the deadline is then
+// never null. The comments [model ...] name the step of tests/models/lock.pml
+// or interrupt.pml that each line is.
 template <class Ops>
-Outcome wait(Ops ops, const kernel::Timespec* deadline, bool interruptible) noexcept {
+Outcome wait(Ops ops, const kernel::Timespec* deadline, interrupt::Target* target) noexcept {
   for (int spin = 0; spin < kSpinLimit; ++spin) {
     std::uint32_t state = ops.word.load(std::memory_order_relaxed);
-    if (state == detail::kFree && ops.try_take()) return Outcome::acquired;
-    if (ops.marked(state)) break;
+    if (state == detail::kFree && ops.try_take()) return Outcome::acquired;  // [lock: spin_take]
+    if (ops.marked(state)) break;                                           // [lock: spin_stop]
     arch::cpu_relax();
   }
   for (;;) {
     std::uint32_t sleep_on;
-    if (ops.take_or_mark(sleep_on)) return Outcome::acquired;
+    if (ops.take_or_mark(sleep_on)) return Outcome::acquired;  // [lock: take_or_mark]
     // Leaving with the mark set is safe: it costs the holder's release one
     // needless wake, and loses no one's.
-    if (interruptible && interrupt::consume_own()) return Outcome::interrupted;
+    const kernel::Timespec* sleep_until = deadline;
+    if (target != nullptr) {
+      sleep_until = interrupt::arm(*target, *deadline);                   // [interrupt: arm]
+      if (interrupt::consume(*target)) return Outcome::interrupted;       // [interrupt: check]
+    }
     // Sleeps only while the word still reads sleep_on: a release since the
     // mark makes the kernel return EAGAIN at once, so no wake-up is lost.
-    long ret = kernel::futex_wait(&ops.word, sleep_on, deadline);
-    if (ret == -ETIMEDOUT) return Outcome::timed_out;
+    long ret = kernel::futex_wait(&ops.word, sleep_on, sleep_until);    // [lock: sleep]
+    if (ret == -ETIMEDOUT) {
+      if (target == nullptr) return Outcome::timed_out;
+      // Passed, or collapsed by a request: it is this wait's request, or a
+      // stale one's collapse that must not end the wait early.
+      if (interrupt::consume(*target)) return Outcome::interrupted;     // [interrupt: timedout]
+      if (clock::reached(*deadline)) return Outcome::timed_out;         // [interrupt: recheck]
+      continue;
+    }
     // A handler ran: its request beats a lock that may have come free meanwhile.
-    if (ret == -EINTR && interruptible && interrupt::consume_own()) return Outcome::interrupted;
+    if (ret == -EINTR && target != nullptr && interrupt::consume(*target))  // [interrupt: eintr]
+      return Outcome::interrupted;
     // Woken, EAGAIN or a handler without a request: try again, same deadline.
   }
 }
@@ -88,7 +104,7 @@ Result<bool> acquire(Ops ops, bool blocking, double timeout) noexcept {
 #endif
 
   kernel::Timespec deadline = timeout == -1 ? clock::kNever : clock::deadline_after(timeout);
-  switch (wait(ops, &deadline, /*interruptible=*/true)) {
+  switch (wait(ops, &deadline, interrupt::own_target())) {
     case Outcome::acquired: return true;
     case Outcome::timed_out: return false;
     case Outcome::interrupted: break;
@@ -101,7 +117,7 @@ template <class Ops>
 bool take_within(Ops ops, double seconds) noexcept {
   if (ops.try_take()) return true;
   kernel::Timespec deadline = clock::deadline_after(seconds);
-  return wait(ops, &deadline, /*interruptible=*/false) == Outcome::acquired;
+  return wait(ops, &deadline, /*target=*/nullptr) == Outcome::acquired;
 }
 
 }  // namespace rawthread::lock_wait
