@@ -121,6 +121,8 @@ typedef struct rawthread_lock {
 int rawthread_lock_acquire(rawthread_lock* lock, bool blocking, double timeout, bool* acquired);
 int rawthread_lock_release(rawthread_lock* lock);
 bool rawthread_lock_locked(const rawthread_lock* lock);
+/* Frees it whoever held it: in the child of fork() only. */
+void rawthread_lock_at_fork_reinit(rawthread_lock* lock);
 
 /* rawthread::RLock: re-entrant for its owner. Zero is unlocked. */
 typedef struct rawthread_rlock {
@@ -132,6 +134,7 @@ int rawthread_rlock_acquire(rawthread_rlock* lock, bool blocking, double timeout
 int rawthread_rlock_release(rawthread_rlock* lock);
 bool rawthread_rlock_is_owned(const rawthread_rlock* lock);
 unsigned rawthread_rlock_recursion_count(const rawthread_rlock* lock);
+void rawthread_rlock_at_fork_reinit(rawthread_rlock* lock);
 
 /* ---- Interrupts ------------------------------------------------------------- */
 

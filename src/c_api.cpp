@@ -149,6 +149,7 @@ int rawthread_lock_acquire(rawthread_lock* lock, bool blocking, double timeout, 
 }
 int rawthread_lock_release(rawthread_lock* lock) { return code_of(as<Lock>(lock)->release()); }
 bool rawthread_lock_locked(const rawthread_lock* lock) { return as<Lock>(lock)->locked(); }
+void rawthread_lock_at_fork_reinit(rawthread_lock* lock) { as<Lock>(lock)->at_fork_reinit(); }
 
 int rawthread_rlock_acquire(rawthread_rlock* lock, bool blocking, double timeout, bool* acquired) {
   return put(as<RLock>(lock)->acquire(blocking, timeout), acquired);
@@ -158,6 +159,7 @@ bool rawthread_rlock_is_owned(const rawthread_rlock* lock) { return as<RLock>(lo
 unsigned rawthread_rlock_recursion_count(const rawthread_rlock* lock) {
   return as<RLock>(lock)->recursion_count();
 }
+void rawthread_rlock_at_fork_reinit(rawthread_rlock* lock) { as<RLock>(lock)->at_fork_reinit(); }
 
 void rawthread_request_interrupt(void) { request_interrupt(); }
 int rawthread_interrupt_main(int signum) { return code_of(interrupt_main(signum)); }

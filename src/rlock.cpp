@@ -62,7 +62,7 @@ struct RLockOps {
 };
 
 RLockOps ops_for(LockWord& word, std::uint32_t& count) noexcept {
-  return {word, count, own_tid()};
+  return {word, count, owner_id()};
 }
 
 }  // namespace

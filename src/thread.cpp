@@ -51,6 +51,32 @@ static_assert(sizeof(std::atomic<std::int32_t>) == 4 && std::atomic<std::int32_t
 std::atomic<std::size_t> live_threads{0};
 static_assert(sizeof(live_threads) == sizeof(std::size_t) && decltype(live_threads)::is_always_lock_free);
 
+// The process live_threads counts the threads of. fork() copies the count into
+// a child that has none of those threads: there the pid differs, and the count
+// means nothing. Checked only while the count is not 0, so a process that
+// starts and joins one thread at a time pays no getpid for it.
+std::atomic<long> counted_pid{0};
+
+// The count in this process. A child of fork() starts afresh on its first
+// start; until then it reads 0.
+std::size_t live_here(bool reset_in_child) noexcept {
+  std::size_t live = live_threads.load(std::memory_order_relaxed);
+  if (live == 0) return 0;
+  long pid = kernel::getpid();
+  long counted = counted_pid.load(std::memory_order_relaxed);
+  if (counted == pid) return live;
+  if (counted == 0) {  // the first count of all: this process's own
+    counted_pid.compare_exchange_strong(counted, pid, std::memory_order_relaxed);
+    return live;
+  }
+  // A fork's child, whose only thread is this one. Nothing else can count
+  // here concurrently but a signal handler starting a thread, which then
+  // counts itself after this reset.
+  if (reset_in_child && counted_pid.compare_exchange_strong(counted, pid, std::memory_order_relaxed))
+    live_threads.store(0, std::memory_order_relaxed);
+  return 0;
+}
+
 }  // namespace
 
 namespace runtime {
@@ -146,7 +172,9 @@ Result<Started> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,
   self->reclaim.store(joinable ? kAttached : kSelf, std::memory_order_relaxed);
   std::uintptr_t tp = control::tp_of(self);
   // Counted before it exists: the thread may end before clone returns here.
-  live_threads.fetch_add(1, std::memory_order_relaxed);
+  live_here(/*reset_in_child=*/true);
+  if (live_threads.fetch_add(1, std::memory_order_relaxed) == 0)
+    counted_pid.store(kernel::getpid(), std::memory_order_relaxed);
   // Only a joinable thread has its tid cleared at exit, and only while its
   // handle exists (finish): any other has unmapped the word by then, and the
   // kernel would write into whatever was mapped there since.
@@ -173,15 +201,25 @@ Ident get_ident() noexcept { return arch::thread_pointer(); }
 
 long get_native_id() noexcept {
   if (const Control* self = control::own()) return self->tid.load(std::memory_order_relaxed);
-  if (main_thread::is_current()) return main_thread::tid();
-  return kernel::gettid();
+  return kernel::gettid();  // exact after fork() too, where a cached tid would be the parent's
 }
+
+namespace detail {
+// Stable for the thread's lifetime and across fork(), like an ident: an RLock
+// the main thread held as fork() was called stays its own in the child.
+std::uint32_t owner_id() noexcept {
+  if (const Control* self = control::own())
+    return static_cast<std::uint32_t>(self->tid.load(std::memory_order_relaxed));
+  if (main_thread::is_current()) return static_cast<std::uint32_t>(main_thread::tid());
+  return static_cast<std::uint32_t>(kernel::gettid());
+}
+}  // namespace detail
 
 void exit_thread() noexcept {
   if (Control* self = control::own()) finish(self);
   kernel::exit_thread(0);  // the main thread, or one a libc started: end just it
 }
 
-std::size_t thread_count() noexcept { return live_threads.load(std::memory_order_relaxed); }
+std::size_t thread_count() noexcept { return live_here(/*reset_in_child=*/false); }
 
 }  // namespace rawthread

@@ -96,6 +96,12 @@ class Lock {
   // Whether some thread holds the lock (a snapshot).
   bool locked() const noexcept { return word_.load(std::memory_order_relaxed) != detail::kFree; }
 
+  // CPython's _at_fork_reinit(): makes the lock free again, whoever held it
+  // and whoever waited. For the child of fork(), where the holder and the
+  // waiters were threads that the child does not have. Anywhere else it
+  // would strand them: call it only while no other thread can use the lock.
+  void at_fork_reinit() noexcept { word_.store(detail::kFree, std::memory_order_relaxed); }
+
   // Lockable / TimedLockable. These never end for an interrupt and leave a
   // pending interrupt request pending.
   void lock() noexcept {

@@ -68,7 +68,10 @@ namespace detail {
 // (PID_MAX_LIMIT), so the bit is never part of one.
 inline constexpr std::uint32_t kWaiters = 1u << 31;
 
-inline std::uint32_t own_tid() noexcept { return static_cast<std::uint32_t>(get_native_id()); }
+// The caller's tid as an RLock records its owner: the tid it had when it first
+// asked, so that after fork() the child's copy of a thread still owns what
+// that thread held. No system call in the main thread and rawthread's own.
+std::uint32_t owner_id() noexcept;
 
 Result<bool> rlock_acquire_slow(LockWord& word, std::uint32_t& count, bool blocking,
                                 double timeout) noexcept;
@@ -100,7 +103,7 @@ class RLock {
   // thread: thread_error "cannot release un-acquired lock", nothing changed.
   Result<void> release() noexcept {
     std::uint32_t state = word_.load(std::memory_order_relaxed);
-    if ((state & ~detail::kWaiters) != detail::own_tid()) return detail::release_unowned();
+    if ((state & ~detail::kWaiters) != detail::owner_id()) return detail::release_unowned();
     if (--count_ != 0) return {};
     // An exchange, not a store: a waiter may have set kWaiters since the load.
     if (word_.exchange(detail::kFree, std::memory_order_release) & detail::kWaiters)
@@ -111,11 +114,18 @@ class RLock {
   // Whether the calling thread owns the lock. Exact, not a snapshot: only
   // this thread puts its own tid in the word or takes it out.
   bool is_owned() const noexcept {
-    return (word_.load(std::memory_order_relaxed) & ~detail::kWaiters) == detail::own_tid();
+    return (word_.load(std::memory_order_relaxed) & ~detail::kWaiters) == detail::owner_id();
   }
 
   // The owner's depth; 0 in any other thread (count_ is the owner's alone).
   unsigned recursion_count() const noexcept { return is_owned() ? count_ : 0; }
+
+  // CPython's _at_fork_reinit(): free, depth 0, whoever owned it. For the
+  // child of fork() only, as Lock::at_fork_reinit().
+  void at_fork_reinit() noexcept {
+    count_ = 0;
+    word_.store(detail::kFree, std::memory_order_relaxed);
+  }
 
   // Lockable / TimedLockable. These never end for an interrupt and leave a
   // pending interrupt request pending. The owner takes the lock again at once.
@@ -124,7 +134,7 @@ class RLock {
   }
   // false when another thread holds it, or the owner is at depth UINT32_MAX.
   bool try_lock() noexcept {
-    const std::uint32_t me = detail::own_tid();
+    const std::uint32_t me = detail::owner_id();
     // The owner first: re-entry needs no read-modify-write, and a lock held
     // by another thread is not written either. Relaxed is exact for "mine":
     // only this thread ever stores its tid.

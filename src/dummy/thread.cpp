@@ -101,10 +101,14 @@ Result<Started> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,
 
 Ident get_ident() noexcept { return kIdent; }
 
-long get_native_id() noexcept {
-  if (main_thread::is_current()) return main_thread::tid();
-  return kernel::gettid();
+long get_native_id() noexcept { return kernel::gettid(); }
+
+namespace detail {
+std::uint32_t owner_id() noexcept {
+  if (main_thread::is_current()) return static_cast<std::uint32_t>(main_thread::tid());
+  return static_cast<std::uint32_t>(kernel::gettid());
 }
+}  // namespace detail
 
 void exit_thread() noexcept {
   if (innermost != nullptr) __builtin_longjmp(innermost->landing, 1);
