@@ -40,6 +40,7 @@ struct Control {
   // and will never touch its mapping again (CLONE_CHILD_CLEARTID).
   std::atomic<std::int32_t> tid;
   std::atomic<std::uint32_t> reclaim;
+  long pid;  // the process that started it: a fork's child has a copy of this block
   void* map_base;                                // the thread's whole mapping
   std::size_t map_size;
   void (*run)(void*) noexcept;  // invokes and destroys the stored callable
@@ -84,6 +85,9 @@ namespace detail {
 // Unmaps the mapping of a joinable thread that has ended (its tid cleared)
 // and counts the thread out: what the thread would have done itself.
 void reclaim_mapping(Control* self) noexcept;
+// Whether the thread belongs to another process: the caller is in a child of
+// fork() that has a copy of the thread's mapping and not the thread.
+bool forked_away(const Control* self) noexcept;
 }  // namespace detail
 
 }  // namespace rawthread

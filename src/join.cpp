@@ -30,7 +30,12 @@ using State = std::atomic<std::uint32_t>;
 
 Control* control_of(void* control) { return static_cast<Control*>(control); }
 
-bool ended(const Control* self) { return self->tid.load(std::memory_order_acquire) == 0; }
+// A thread is over once the kernel cleared its tid; in a child of fork(), a
+// thread of the parent's is over from the start (CPython marks such handles
+// done too).
+bool ended(const Control* self) {
+  return self->tid.load(std::memory_order_acquire) == 0 || detail::forked_away(self);
+}
 
 // Counts the caller in as a reader of the mapping; false once it is joined
 // or being reclaimed (and so no longer safe to read).
@@ -99,9 +104,13 @@ void Thread::detach() noexcept {
   Control* self = control_of(control_);
   if (self == nullptr || (state_.load(std::memory_order_acquire) & kJoined) != 0) return;
   // One exchange against the thread's own at its end (thread.cpp, finish):
-  // if the thread has not ended, it will unmap its mapping itself.
+  // if the thread has not ended, it will unmap its mapping itself. A fork's
+  // child has only the copy of the mapping, and no thread to unmap it.
   std::uint32_t attached = kAttached;
-  if (!self->reclaim.compare_exchange_strong(attached, kDetached, std::memory_order_acq_rel)) {
+  if (detail::forked_away(self)) {
+    detail::reclaim_mapping(self);
+  } else if (!self->reclaim.compare_exchange_strong(attached, kDetached,
+                                                    std::memory_order_acq_rel)) {
     // It ended first and left the mapping to the handle. It is past its last
     // instruction but for the exit itself: wait for the kernel to let go.
     while (!ended(self)) kernel::futex_wait_tid(&self->tid, tid_, nullptr);

@@ -52,29 +52,19 @@ std::atomic<std::size_t> live_threads{0};
 static_assert(sizeof(live_threads) == sizeof(std::size_t) && decltype(live_threads)::is_always_lock_free);
 
 // The process live_threads counts the threads of. fork() copies the count into
-// a child that has none of those threads: there the pid differs, and the count
-// means nothing. Checked only while the count is not 0, so a process that
-// starts and joins one thread at a time pays no getpid for it.
+// a child that has none of those threads: there the pid differs, and the
+// count means nothing until the child's first start begins it afresh.
 std::atomic<long> counted_pid{0};
 
-// The count in this process. A child of fork() starts afresh on its first
-// start; until then it reads 0.
-std::size_t live_here(bool reset_in_child) noexcept {
-  std::size_t live = live_threads.load(std::memory_order_relaxed);
-  if (live == 0) return 0;
-  long pid = kernel::getpid();
+// Counts a thread of process `pid` in.
+void count_in(long pid) noexcept {
   long counted = counted_pid.load(std::memory_order_relaxed);
-  if (counted == pid) return live;
-  if (counted == 0) {  // the first count of all: this process's own
-    counted_pid.compare_exchange_strong(counted, pid, std::memory_order_relaxed);
-    return live;
-  }
-  // A fork's child, whose only thread is this one. Nothing else can count
-  // here concurrently but a signal handler starting a thread, which then
-  // counts itself after this reset.
-  if (reset_in_child && counted_pid.compare_exchange_strong(counted, pid, std::memory_order_relaxed))
+  // The first start of all, or the first in a fork's child. There the caller
+  // is the only thread: no other start or exit can touch the count meanwhile.
+  if (counted != pid && counted_pid.compare_exchange_strong(counted, pid, std::memory_order_relaxed) &&
+      counted != 0)
     live_threads.store(0, std::memory_order_relaxed);
-  return 0;
+  live_threads.fetch_add(1, std::memory_order_relaxed);
 }
 
 }  // namespace
@@ -172,9 +162,8 @@ Result<Started> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,
   self->reclaim.store(joinable ? kAttached : kSelf, std::memory_order_relaxed);
   std::uintptr_t tp = control::tp_of(self);
   // Counted before it exists: the thread may end before clone returns here.
-  live_here(/*reset_in_child=*/true);
-  if (live_threads.fetch_add(1, std::memory_order_relaxed) == 0)
-    counted_pid.store(kernel::getpid(), std::memory_order_relaxed);
+  self->pid = kernel::getpid();
+  count_in(self->pid);
   // Only a joinable thread has its tid cleared at exit, and only while its
   // handle exists (finish): any other has unmapped the word by then, and the
   // kernel would write into whatever was mapped there since.
@@ -191,9 +180,14 @@ Result<Started> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,
 }
 
 void reclaim_mapping(Control* self) noexcept {
-  kernel::munmap(self->map_base, self->map_size);
-  live_threads.fetch_sub(1, std::memory_order_release);
+  // A handle that crossed a fork() reclaims the child's copy of the mapping
+  // of a thread the child never had: not one the child counts.
+  const bool counted = self->pid == counted_pid.load(std::memory_order_relaxed);
+  kernel::munmap(self->map_base, self->map_size);  // self with it
+  if (counted) live_threads.fetch_sub(1, std::memory_order_release);
 }
+
+bool forked_away(const Control* self) noexcept { return self->pid != kernel::getpid(); }
 
 }  // namespace detail
 
@@ -220,6 +214,11 @@ void exit_thread() noexcept {
   kernel::exit_thread(0);  // the main thread, or one a libc started: end just it
 }
 
-std::size_t thread_count() noexcept { return live_here(/*reset_in_child=*/false); }
+std::size_t thread_count() noexcept {
+  std::size_t live = live_threads.load(std::memory_order_relaxed);
+  // Not 0 in a fork's child before its first start: the parent's threads.
+  if (live != 0 && counted_pid.load(std::memory_order_relaxed) != kernel::getpid()) return 0;
+  return live;
+}
 
 }  // namespace rawthread
