@@ -9,6 +9,9 @@
 //
 // Async-signal-safe, all of it: atomics on static or per-thread memory and
 // system calls, no lock, no allocation.
+//
+// The comments [interrupt: step] name the labels of tests/models/interrupt.pml
+// that model the lines.
 #include "interrupt.hpp"
 
 #include <atomic>
@@ -39,15 +42,14 @@ Target main_target{};
 // Sets the flag; returns whether it was clear. The count goes up before the
 // flag is set and down only after a flag is cleared, so it never drops below
 // the number of set flags: a waiter that sees 0 has nothing to find.
-// [model interrupt.pml: raise]
 bool raise(Target& target) noexcept {
-  detail::pending_interrupts.fetch_add(1, std::memory_order_seq_cst);
+  detail::pending_interrupts.fetch_add(1, std::memory_order_seq_cst);  // [interrupt: raise]
   bool was_clear = target.request.exchange(1, std::memory_order_seq_cst) == 0;
   if (!was_clear) detail::pending_interrupts.fetch_sub(1, std::memory_order_relaxed);
   // After the flag: a wait that checked before it now finds its deadline long
   // past when it enters the kernel. Done even when the flag was set already,
-  // in case its wait armed a deadline since. [model: collapse]
-  target.deadline.tv_sec.store(0, std::memory_order_seq_cst);
+  // in case its wait armed a deadline since.
+  target.deadline.tv_sec.store(0, std::memory_order_seq_cst);  // [interrupt: collapse]
   return was_clear;
 }
 
@@ -65,7 +67,7 @@ Target* own_target() noexcept {
   return nullptr;  // a thread some other library started
 }
 
-bool consume(Target& target) noexcept {
+bool consume(Target& target) noexcept {  // [interrupt: consume]
   if (detail::pending_interrupts.load(std::memory_order_seq_cst) == 0) return false;
   return clear(target);
 }
@@ -104,7 +106,7 @@ Result<void> interrupt_main(int signum) noexcept {
   // its deadline passed, and either way the waiter then finds the request.
   bool raised = interrupt::raise(interrupt::main_target);
   long pid = kernel::getpid();
-  if (long ret = kernel::tgkill(pid, pid, signum); ret < 0) {
+  if (long ret = kernel::tgkill(pid, pid, signum); ret < 0) {  // [interrupt: signal]
     if (raised) interrupt::clear(interrupt::main_target);  // leave things as they were
     return errors::cant_signal_main(ret);
   }

@@ -40,8 +40,8 @@ enum class Outcome { acquired, timed_out, interrupted };
 
 // Waits for the lock until `deadline` (null: for ever). With a `target`, the
 // calling thread's, a request for it ends the wait; the deadline is then
-// never null. The comments [model ...] name the step of tests/models/lock.pml
-// or interrupt.pml that each line is.
+// never null. The comments [lock: step] and [interrupt: step] name the label
+// of tests/models/lock.pml or interrupt.pml that models the line.
 template <class Ops>
 Outcome wait(Ops ops, const kernel::Timespec* deadline, interrupt::Target* target) noexcept {
   for (int spin = 0; spin < kSpinLimit; ++spin) {
@@ -91,11 +91,12 @@ Result<bool> acquire(Ops ops, bool blocking, double timeout) noexcept {
 
   // A request made while no acquire was waiting ends this one at once; a
   // non-blocking acquire leaves it pending.
-  if (blocking && interrupt::consume_own()) return errors::kInterrupted;
+  if (blocking && interrupt::consume_own())  // [interrupt: consume_own]
+    return errors::kInterrupted;
   if constexpr (Ops::kReentrant) {
     if (ops.owned()) return ops.reenter();
   }
-  if (ops.try_take()) return true;
+  if (ops.try_take()) return true;  // [lock: fast_take]
   if (!blocking || timeout == 0) return false;
 #if RAWTHREAD_BACKEND_DUMMY
   // No other thread exists to release it: the real backend would wait

@@ -33,6 +33,7 @@ class Lock;
 
 namespace detail {
 // The futex word: 0 free; 1 held, nobody sleeps; 2 held, a waiter may sleep.
+// The comments [lock: step] name the labels of tests/models/lock.pml.
 using LockWord = std::atomic<std::uint32_t>;
 inline constexpr std::uint32_t kFree = 0, kHeld = 1, kContended = 2;
 
@@ -44,7 +45,7 @@ inline constexpr std::uint32_t kFree = 0, kHeld = 1, kContended = 2;
 inline bool try_acquire(LockWord& word) noexcept {
   std::uint32_t expected = kFree;
   return word.compare_exchange_strong(expected, kHeld, std::memory_order_acquire,
-                                      std::memory_order_relaxed);
+                                      std::memory_order_relaxed);  // [lock: fast_take]
 }
 
 Result<bool> acquire_slow(LockWord& word, bool blocking, double timeout) noexcept;
@@ -87,9 +88,10 @@ class Lock {
   Result<void> release() noexcept {
     // One exchange decides: a concurrent acquire either took the lock before
     // it (we release that hold) or finds it free after it.
-    std::uint32_t old = word_.exchange(detail::kFree, std::memory_order_release);
+    std::uint32_t old =
+        word_.exchange(detail::kFree, std::memory_order_release);  // [lock: release]
     if (old == detail::kFree) return detail::release_unlocked();
-    if (old == detail::kContended) detail::wake_one(word_);
+    if (old == detail::kContended) detail::wake_one(word_);  // [lock: wake]
     return {};
   }
 
@@ -109,8 +111,9 @@ class Lock {
   }
   bool try_lock() noexcept { return detail::try_acquire(word_); }
   void unlock() noexcept {
-    if (word_.exchange(detail::kFree, std::memory_order_release) == detail::kContended)
-      detail::wake_one(word_);
+    if (word_.exchange(detail::kFree, std::memory_order_release) ==  // [lock: release]
+        detail::kContended)
+      detail::wake_one(word_);  // [lock: wake]
   }
   // A zero or negative duration is try_lock(); one beyond TIMEOUT_MAX is
   // clamped to it.
