@@ -46,10 +46,10 @@ bool raise(Target& target) noexcept {
   detail::pending_interrupts.fetch_add(1, std::memory_order_seq_cst);  // [interrupt: raise]
   bool was_clear = target.request.exchange(1, std::memory_order_seq_cst) == 0;
   if (!was_clear) detail::pending_interrupts.fetch_sub(1, std::memory_order_relaxed);
-  // After the flag: a wait that checked before it now finds its deadline long
-  // past when it enters the kernel. Done even when the flag was set already,
+  // After the flag: a wait that checked before it now finds its deadline
+  // refused when it enters the kernel. Done even when the flag was set already,
   // in case its wait armed a deadline since.
-  target.deadline.tv_sec.store(0, std::memory_order_seq_cst);  // [interrupt: collapse]
+  target.deadline.tv_sec.store(kCollapsed, std::memory_order_seq_cst);  // [interrupt: collapse]
   return was_clear;
 }
 

@@ -9,17 +9,17 @@
 // interruptible wait sleeps until a deadline that lives in its Target, and the
 // kernel reads that deadline when the futex call begins, after the last user
 // instruction before it. A request raises the flag and then sets the
-// deadline's seconds to 0, a time long past. So for a waiter that checked
-// before the flag was raised:
-//   - the request came before the futex call: the call finds its deadline
-//     passed and returns ETIMEDOUT at once; the waiter then finds the flag;
+// deadline's seconds to kCollapsed, which the kernel refuses. So for a waiter
+// that checked before the flag was raised:
+//   - the request came before the futex call: the call returns EINVAL at
+//     once, without sleeping; the waiter then finds the flag;
 //   - the call began first: the waiter is in the kernel, where the signal
 //     interrupt_main sends (or the one whose handler made the request) ends
 //     the wait with EINTR; the waiter then finds the flag.
 // Both orders are model-checked in tests/models/interrupt.pml. Seconds only,
-// never the nanoseconds: whatever mix of old and new words the kernel reads,
-// {0, ns} or the armed deadline, is a valid time, and a request made before
-// the wait armed it is one the waiter's check finds.
+// never the nanoseconds: whatever mix of old and new words the kernel reads
+// is the armed deadline or a collapsed one, and a request made before the
+// wait armed it is one the waiter's check finds.
 #pragma once
 
 #include <atomic>
@@ -40,6 +40,12 @@ static_assert(sizeof(Deadline) == sizeof(kernel::Timespec) &&
               std::atomic<long>::is_always_lock_free,
               "the kernel reads a Deadline as a struct __kernel_timespec");
 
+// The seconds of a collapsed deadline. Negative: the kernel refuses the
+// deadline with EINVAL before it reads the lock word, whatever nanoseconds it
+// reads with them. (0 would do only once the clock is past {0, ns}: not in
+// the first second after boot, when firmware may well be running.)
+inline constexpr long kCollapsed = -1;
+
 // What an interruptible thread has: the main thread, and each thread rawthread
 // started (in its control block).
 struct Target {
@@ -55,14 +61,44 @@ Target* own_target() noexcept;
 bool consume(Target& target) noexcept;
 bool consume_own() noexcept;
 
-// Publishes `deadline` as the one the next futex wait sleeps until, and
-// returns the address to hand the kernel. Call it before the last check for a
-// request: seq_cst, so that a request either is seen by that check or zeroes
-// the deadline after this store.
-inline const kernel::Timespec* arm(Target& target, const kernel::Timespec& deadline) noexcept {
-  target.deadline.tv_nsec.store(deadline.tv_nsec, std::memory_order_relaxed);
-  target.deadline.tv_sec.store(deadline.tv_sec, std::memory_order_seq_cst);
-  return reinterpret_cast<const kernel::Timespec*>(&target.deadline);
-}
+// One interruptible wait's use of its thread's deadline. A signal handler may
+// run a wait of its own between another wait's arm and its futex call; as it
+// leaves, it puts the interrupted wait's deadline back (else that one would
+// sleep until the handler's), unless a request collapsed it meanwhile.
+// A wait with no target (not interruptible) never arms.
+class Armed {
+ public:
+  explicit Armed(Target* target) noexcept : target_(target) {}
+  Armed(const Armed&) = delete;
+  Armed& operator=(const Armed&) = delete;
+  ~Armed() {
+    if (!armed_) return;
+    target_->deadline.tv_nsec.store(outer_nsec_, std::memory_order_relaxed);
+    long mine = armed_sec_;  // a collapse since makes this fail: it stays
+    target_->deadline.tv_sec.compare_exchange_strong(mine, outer_sec_, std::memory_order_seq_cst,
+                                                     std::memory_order_relaxed);
+  }
+
+  // Publishes `deadline` as the one the next futex wait sleeps until, and
+  // returns the address to hand the kernel. Call it before the last check for
+  // a request: seq_cst, so that a request either is seen by that check or
+  // collapses the deadline after this store.
+  const kernel::Timespec* arm(const kernel::Timespec& deadline) noexcept {
+    if (!armed_) {  // the first time: what to put back
+      outer_sec_ = target_->deadline.tv_sec.load(std::memory_order_relaxed);
+      outer_nsec_ = target_->deadline.tv_nsec.load(std::memory_order_relaxed);
+      armed_ = true;
+    }
+    armed_sec_ = deadline.tv_sec;
+    target_->deadline.tv_nsec.store(deadline.tv_nsec, std::memory_order_relaxed);
+    target_->deadline.tv_sec.store(deadline.tv_sec, std::memory_order_seq_cst);
+    return reinterpret_cast<const kernel::Timespec*>(&target_->deadline);
+  }
+
+ private:
+  Target* target_;
+  bool armed_ = false;
+  long outer_sec_ = 0, outer_nsec_ = 0, armed_sec_ = 0;
+};
 
 }  // namespace rawthread::interrupt

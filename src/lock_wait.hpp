@@ -50,6 +50,7 @@ Outcome wait(Ops ops, const kernel::Timespec* deadline, interrupt::Target* targe
     if (ops.marked(state)) break;                                           // [lock: spin_stop]
     arch::cpu_relax();
   }
+  interrupt::Armed armed(target);
   for (;;) {
     std::uint32_t sleep_on;
     if (ops.take_or_mark(sleep_on)) return Outcome::acquired;  // [lock: take_or_mark]
@@ -57,16 +58,17 @@ Outcome wait(Ops ops, const kernel::Timespec* deadline, interrupt::Target* targe
     // needless wake, and loses no one's.
     const kernel::Timespec* sleep_until = deadline;
     if (target != nullptr) {
-      sleep_until = interrupt::arm(*target, *deadline);                   // [interrupt: arm]
+      sleep_until = armed.arm(*deadline);                                  // [interrupt: arm]
       if (interrupt::consume(*target)) return Outcome::interrupted;       // [interrupt: check]
     }
     // Sleeps only while the word still reads sleep_on: a release since the
     // mark makes the kernel return EAGAIN at once, so no wake-up is lost.
     long ret = kernel::futex_wait(&ops.word, sleep_on, sleep_until);    // [lock: sleep]
-    if (ret == -ETIMEDOUT) {
+    if (ret == -ETIMEDOUT || (ret == -EINVAL && target != nullptr)) {
       if (target == nullptr) return Outcome::timed_out;
-      // Passed, or collapsed by a request: it is this wait's request, or a
-      // stale one's collapse that must not end the wait early.
+      // Passed (ETIMEDOUT), or collapsed by a request (EINVAL): it is this
+      // wait's request, or a stale one's collapse, which must not end the
+      // wait early.
       if (interrupt::consume(*target)) return Outcome::interrupted;     // [interrupt: timedout]
       if (clock::reached(*deadline)) return Outcome::timed_out;         // [interrupt: recheck]
       continue;

@@ -7,7 +7,8 @@
  *   The scheme of src/interrupt.hpp: an interruptible wait (src/lock_wait.hpp
  *   with a Target) arms its deadline in its thread's Target, then checks the
  *   request flag, then calls futex_wait(word, 2, &target.deadline). A request
- *   raises the flag, then collapses the deadline (tv_sec = 0, long past); so
+ *   raises the flag, then collapses the deadline (tv_sec = kCollapsed, -1,
+ *   which the kernel refuses with EINVAL before it reads the word); so
  *   a wait that checked before the flag went up either finds the deadline
  *   past when the kernel reads it, or is in the kernel already, where the
  *   signal that comes with the request ends its sleep with EINTR.
@@ -28,7 +29,7 @@
  *              kernel, where its signal ends the futex sleep.
  *   The stale collapse: interrupt_main raises, the untimed acquire consumes
  *   the request, the timed acquire arms its deadline, and only then does
- *   the collapse land. The timed acquire's futex call returns ETIMEDOUT long
+ *   the collapse land. The timed acquire's futex call returns EINVAL long
  *   before its deadline, with no request to find, and must go round again
  *   (recheck) instead of returning false.
  *
@@ -36,13 +37,14 @@
  *     entry    the deadline is copied in when the call begins, before the
  *              word is read (one step with the entry: no user instruction,
  *              so no handler, comes between them; a collapse by another
- *              thread between them is as good as one before the call);
+ *              thread between them is as good as one before the call); a
+ *              collapsed one is refused there (EINVAL), never compared;
  *     compare  the word still 2: queued, in one step atomic with respect to
  *              FUTEX_WAKE (the hash bucket lock); else EAGAIN at once;
  *     sleep    until a FUTEX_WAKE dequeues it (returns 0, whatever else also
- *              happened), or the copied deadline is past (ETIMEDOUT: at once
- *              for a collapsed one, once Clock has run for the real one,
- *              never for kNever), or a signal arrived since the call began
+ *              happened), or the copied deadline is past (ETIMEDOUT: once
+ *              Clock has run for the real one, never for kNever), or a
+ *              signal arrived since the call began
  *              (EINTR: the deadline is absolute, so even an SA_RESTART
  *              handler ends it; a signal pending at the compare ends it too,
  *              as the kernel finds it before it sleeps).
@@ -50,7 +52,7 @@
  *   A signal that arrives while Main runs user code runs its handler there,
  *   between two instructions.
  *
- *   Abstractions: a deadline is its seconds only (PAST, REAL, NEVER): the
+ *   Abstractions: a deadline is its seconds only (COLLAPSED, REAL, NEVER): the
  *   collapse writes only tv_sec, so any mix of words the kernel reads is one
  *   of these (src/interrupt.hpp); arm is then one store. Memory order is
  *   sequentially consistent: each C++ atomic is one Promela step, and each
@@ -117,14 +119,15 @@
  *   check         src/lock_wait.hpp wait             consume
  *   sleep         src/lock_wait.hpp wait             futex_wait(word, 2,
  *                                                    &target.deadline)
- *   timedout      src/lock_wait.hpp wait             ETIMEDOUT: consume
+ *   timedout      src/lock_wait.hpp wait             ETIMEDOUT or EINVAL: consume
  *   recheck       src/lock_wait.hpp wait             clock::reached(deadline)
  *   eintr         src/lock_wait.hpp wait             EINTR: consume
  *   release       include/rawthread/lock.hpp         exchange(0)
  *   wake          include/rawthread/lock.hpp         futex_wake(word, 1)
  *   raise         src/interrupt.cpp raise            count up, flag exchange(1),
  *                                                    count down if it was set
- *   collapse      src/interrupt.cpp raise            deadline.tv_sec = 0
+ *   collapse      src/interrupt.cpp raise            deadline.tv_sec =
+ *                                                    kCollapsed (-1)
  *   signal        src/interrupt.cpp interrupt_main   tgkill to the main thread
  *   consume (an inline, src/interrupt.cpp [interrupt: consume]) is the
  *   count's load, then the flag's exchange(0), then the count down; returned
@@ -136,7 +139,7 @@
 #define CONTENDED  2
 
 /* A deadline, by its seconds. */
-#define PAST       1    /* tv_sec = 0: collapsed (a zero Target starts so) */
+#define COLLAPSED  1    /* tv_sec = -1: refused at entry (EINVAL) */
 #define REAL       2    /* the timed acquire's: reached once Clock has run */
 #define NEVER      3    /* clock::kNever: the untimed acquire's */
 
@@ -145,6 +148,7 @@
 #define EAGAIN     2
 #define ETIMEDOUT  3
 #define EINTR      4
+#define EINVAL     5
 
 /* How an acquire ends. */
 #define ACQUIRED     1
@@ -154,7 +158,7 @@
 byte word = HELD;         /* the Lock, taken by the holder beforehand */
 byte pending = 0;         /* detail::pending_interrupts */
 bit flag = 0;             /* main_target.request */
-byte deadline = PAST;     /* main_target.deadline */
+byte deadline = COLLAPSED;  /* main_target.deadline (any value will do) */
 bit clock_passed = 0;     /* the timed acquire's deadline has passed */
 bit in_kernel = 0;        /* Main is inside futex_wait */
 bit sig_pending = 0;      /* a signal arrived during it: ends the sleep */
@@ -219,16 +223,22 @@ check:
     /* futex_wait(word, 2, &target.deadline). Entry: the deadline is copied
      * in; no handler runs from here until the call returns. */
 sleep:
-    atomic { in_kernel = 1; kdl = deadline };
+    atomic {
+      in_kernel = 1; kdl = deadline;
+      /* A collapsed deadline is refused before anything else. */
+      if :: kdl == COLLAPSED -> ret = EINVAL; kdl = 0; in_kernel = 0 :: else -> skip fi
+    };
     /* Compare and queue, atomic with respect to FUTEX_WAKE. */
     atomic {
       if
-      :: word == CONTENDED -> asleep = 1
-      :: else -> ret = EAGAIN; kdl = 0; in_kernel = 0; sig_pending = 0
+      :: ret == EINVAL -> skip
+      :: ret != EINVAL && word == CONTENDED -> asleep = 1
+      :: ret != EINVAL && word != CONTENDED ->
+        ret = EAGAIN; kdl = 0; in_kernel = 0; sig_pending = 0
       fi
     };
     if
-    :: ret == EAGAIN -> skip
+    :: ret == EAGAIN || ret == EINVAL -> skip
     :: else ->
       /* Asleep. A wake that dequeued Main wins over everything else; Main
        * blocks here while none of the three can happen. Leaving the kernel
@@ -236,7 +246,7 @@ sleep:
       atomic {
         if
         :: woken -> ret = WOKEN
-        :: !woken && (kdl == PAST || (kdl == REAL && clock_passed)) -> ret = ETIMEDOUT
+        :: !woken && kdl == REAL && clock_passed -> ret = ETIMEDOUT
         :: !woken && sig_pending -> ret = EINTR
         fi;
         asleep = 0; woken = 0; kdl = 0; in_kernel = 0; sig_pending = 0
@@ -244,10 +254,10 @@ sleep:
     fi;
 
     if
-    :: ret == ETIMEDOUT ->
+    :: ret == ETIMEDOUT || ret == EINVAL ->
       ret = 0;
-      /* The deadline passed, or a request collapsed it: this wait's
-       * request, or a stale one's collapse. */
+      /* The deadline passed (ETIMEDOUT), or a request collapsed it
+       * (EINVAL): this wait's request, or a stale one's collapse. */
 timedout:
       consume(v);
       if :: v -> v = 0; outcome = INTERRUPTED; goto returned :: else -> skip fi;
@@ -292,7 +302,7 @@ proctype InterruptMain() {
   bit was = 0;
 
 #ifdef MUTANT_COLLAPSE_FIRST
-  deadline = PAST;
+  deadline = COLLAPSED;
 #endif
 raise:
   pending++;
@@ -300,7 +310,7 @@ raise:
   if :: was -> pending-- :: else -> skip fi;
 #if !defined(MUTANT_NO_COLLAPSE) && !defined(MUTANT_COLLAPSE_FIRST)
 collapse:
-  deadline = PAST;
+  deadline = COLLAPSED;
 #endif
 #ifndef MUTANT_NO_SIGNAL
   /* In the kernel, the signal ends Main's wait; in user space its handler
@@ -323,7 +333,7 @@ raise:
     if :: was -> pending-- :: else -> skip fi;
 #ifndef MUTANT_NO_COLLAPSE
 collapse:
-    deadline = PAST;
+    deadline = COLLAPSED;
 #endif
     if :: in_kernel -> sig_pending = 1 :: else -> skip fi
   }
