@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "kernel.hpp"
+#include "vdso.hpp"
 
 namespace rawthread::clock {
 
@@ -17,7 +18,7 @@ inline constexpr kernel::Timespec kNever{INT64_MAX, 0};
 
 inline std::int64_t now_ns() noexcept {
   kernel::Timespec now{};
-  kernel::clock_gettime(kernel::kClockMonotonic, &now);
+  vdso::clock_gettime(kernel::kClockMonotonic, &now);
   return now.tv_sec * kNanosPerSecond + now.tv_nsec;
 }
 
@@ -39,7 +40,7 @@ inline kernel::Timespec deadline_after(double seconds) noexcept {
 // Whether CLOCK_MONOTONIC has reached `deadline`.
 inline bool reached(const kernel::Timespec& deadline) noexcept {
   kernel::Timespec now{};
-  kernel::clock_gettime(kernel::kClockMonotonic, &now);
+  vdso::clock_gettime(kernel::kClockMonotonic, &now);
   return now.tv_sec != deadline.tv_sec ? now.tv_sec > deadline.tv_sec
                                        : now.tv_nsec >= deadline.tv_nsec;
 }

@@ -9,6 +9,7 @@
 #include "clock.hpp"
 #include "errors.hpp"
 #include "kernel.hpp"
+#include "vdso.hpp"
 
 namespace rawthread::sys {
 namespace {
@@ -49,7 +50,7 @@ Result<void> set_action(int signum, unsigned long handler, unsigned long flags,
 // nothing drifts, however many signals arrive.
 Result<void> sleep_for(std::int64_t ns) noexcept {
   kernel::Timespec deadline{};
-  if (long ret = kernel::clock_gettime(kernel::kClockMonotonic, &deadline); ret < 0)
+  if (long ret = vdso::clock_gettime(kernel::kClockMonotonic, &deadline); ret < 0)
     return errors::clock_gettime_failed(ret);
   // Seconds and nanoseconds apart: no sum can overflow, even for INT64_MAX ns.
   deadline.tv_sec += ns / clock::kNanosPerSecond;
@@ -106,7 +107,7 @@ Result<SignalSet> change_signal_mask(MaskHow how, SignalSet set) noexcept {
 
 Result<std::int64_t> monotonic_ns() noexcept {
   kernel::Timespec now{};
-  if (long ret = kernel::clock_gettime(kernel::kClockMonotonic, &now); ret < 0)
+  if (long ret = vdso::clock_gettime(kernel::kClockMonotonic, &now); ret < 0)
     return errors::clock_gettime_failed(ret);
   return std::int64_t{now.tv_sec} * clock::kNanosPerSecond + now.tv_nsec;
 }
