@@ -92,6 +92,10 @@ constexpr bool add(std::size_t& sum, std::size_t a, std::size_t b) {
   // with it, the kernel hands the process's own to another thread.
   const std::uint64_t all = ~std::uint64_t{0};
   kernel::rt_sigprocmask(kernel::kSigBlock, &all, nullptr);
+  // A request no acquire consumed dies with the thread: left raised, it would
+  // keep every acquire in the process off its inline path. No handler runs
+  // from here on, and only this thread's handlers raise its flag.
+  interrupt::consume(self->interrupt);
   // A joinable thread whose handle still exists leaves its mapping to it.
   // One exchange decides against the handle's detach: whoever comes second
   // reclaims. The kernel clears the tid and wakes joiners once this thread

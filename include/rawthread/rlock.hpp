@@ -68,9 +68,11 @@ namespace detail {
 // (PID_MAX_LIMIT), so the bit is never part of one.
 inline constexpr std::uint32_t kWaiters = 1u << 31;
 
-// The caller's tid as an RLock records its owner: the tid it had when it first
-// asked, so that after fork() the child's copy of a thread still owns what
-// that thread held. No system call in the main thread and rawthread's own.
+// The caller's tid as an RLock records its owner. In the main thread and
+// rawthread's own, the tid it had when it first asked, with no system call,
+// so that after fork() the child's copy of the thread still owns what it
+// held. A thread another library started asks the kernel each time: an RLock
+// it held across fork() is not its own in the child (at_fork_reinit it).
 std::uint32_t owner_id() noexcept;
 
 Result<bool> rlock_acquire_slow(LockWord& word, std::uint32_t& count, bool blocking,
