@@ -94,7 +94,7 @@ rawthread_ident rawthread_thread_ident(const rawthread_thread* thread);
 /* Lets the thread run on without a handle; it releases its own stack. */
 void rawthread_detach(rawthread_thread* thread);
 
-rawthread_ident rawthread_get_ident(void);  /* nonzero, no system call */
+rawthread_ident rawthread_get_ident(void);  /* nonzero, no system call; async-signal-safe */
 long rawthread_get_native_id(void);         /* the kernel's tid */
 RAWTHREAD_NORETURN void rawthread_exit_thread(void);
 size_t rawthread_thread_count(void);        /* threads started and not ended */
@@ -119,6 +119,7 @@ typedef struct rawthread_lock {
 /* Python's acquire(blocking, timeout); *acquired (when not NULL) tells
  * whether the lock was taken. */
 int rawthread_lock_acquire(rawthread_lock* lock, bool blocking, double timeout, bool* acquired);
+/* release and locked are async-signal-safe, as in C++ (rawthread.hpp). */
 int rawthread_lock_release(rawthread_lock* lock);
 bool rawthread_lock_locked(const rawthread_lock* lock);
 /* Frees it whoever held it: in the child of fork() only. */
@@ -141,7 +142,8 @@ void rawthread_rlock_at_fork_reinit(rawthread_rlock* lock);
 /* Async-signal-safe: a handler calls it to make the acquire it cut short
  * return RAWTHREAD_E_INTERRUPTED. */
 void rawthread_request_interrupt(void);
-/* Simulates `signum` arriving in the main thread (Python: interrupt_main). */
+/* Simulates `signum` arriving in the main thread (Python: interrupt_main).
+ * Async-signal-safe: a handler in any thread may call it. */
 int rawthread_interrupt_main(int signum);
 
 #ifdef __cplusplus

@@ -19,7 +19,8 @@
 
 namespace rawthread {
 
-// Requests an interrupt for the calling thread. Async-signal-safe: meant to be
+// Requests an interrupt for the calling thread. Async-signal-safe (atomics on
+// the caller's own request flag, and at most getpid and gettid): meant to be
 // called from a signal handler, to make the acquire it cut short return
 // Errc::interrupted.
 void request_interrupt() noexcept;
@@ -28,6 +29,8 @@ void request_interrupt() noexcept;
 // It requests an interrupt for the main thread and sends it `signum` (tgkill),
 // so its handler runs and a blocking acquire there returns Errc::interrupted.
 // If the signal's disposition is SIG_DFL or SIG_IGN it does nothing.
+// Async-signal-safe: rt_sigaction to read the disposition, atomics, getpid and
+// tgkill; a handler running in any thread may call it.
 //   signum outside 1..64: value_error "signal number out of range"
 // The default, 2, is SIGINT on every Linux architecture.
 Result<void> interrupt_main(int signum = 2) noexcept;

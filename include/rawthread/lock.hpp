@@ -84,7 +84,9 @@ class Lock {
   }
 
   // Releases the lock; any thread may. On an unlocked lock: thread_error
-  // "release unlocked lock", and the lock stays unlocked.
+  // "release unlocked lock", and the lock stays unlocked. Async-signal-safe:
+  // one atomic exchange and at most one futex wake, so a signal handler may
+  // call it, whatever the code it interrupted does with this lock.
   Result<void> release() noexcept {
     // One exchange decides: a concurrent acquire either took the lock before
     // it (we release that hold) or finds it free after it.
@@ -95,7 +97,8 @@ class Lock {
     return {};
   }
 
-  // Whether some thread holds the lock (a snapshot).
+  // Whether some thread holds the lock (a snapshot). Async-signal-safe: one
+  // atomic load.
   bool locked() const noexcept { return word_.load(std::memory_order_relaxed) != detail::kFree; }
 
   // CPython's _at_fork_reinit(): makes the lock free again, whoever held it
@@ -105,7 +108,8 @@ class Lock {
   void at_fork_reinit() noexcept { word_.store(detail::kFree, std::memory_order_relaxed); }
 
   // Lockable / TimedLockable. These never end for an interrupt and leave a
-  // pending interrupt request pending.
+  // pending interrupt request pending. unlock() is release() without the
+  // error, and async-signal-safe as it is.
   void lock() noexcept {
     if (!try_lock()) detail::lock_slow(word_);
   }

@@ -8,6 +8,21 @@
 //   interrupt_main, ...      interruptible acquires    <rawthread/interrupt.hpp>
 //   Thread, start_joinable_thread  joinable threads    <rawthread/joinable.hpp>
 //   sys::sleep, ...          signals, clock, fds       <rawthread/sys.hpp>
+//
+// Async-signal-safe: a signal handler, in any thread, may call
+//   Lock::release / Lock::unlock   one atomic exchange, at most one futex wake
+//   Lock::locked                   one atomic load
+//   get_ident                      reads the thread pointer, no system call
+//   request_interrupt              atomics on the caller's request flag (and
+//                                  getpid, gettid to tell the main thread)
+//   interrupt_main                 rt_sigaction (reads the disposition),
+//                                  atomics, getpid, tgkill
+// They take no lock and allocate nothing, so they are safe whatever the code
+// the handler interrupted was doing, the same calls on the same object
+// included. Nothing else of the locks and threads is promised to be: not
+// acquire, not RLock's calls (a handler in the owner could see its count
+// half-updated), not starting or joining threads. The calls of
+// rawthread/sys.hpp are async-signal-safe too, as that header says.
 #pragma once
 
 #include <rawthread/interrupt.hpp>

@@ -45,6 +45,10 @@
 // its tid, a thread the kernel later gives the same tid finds itself owning
 // it.
 //
+// Not async-signal-safe (unlike Lock::release and Lock::locked): a handler
+// that runs in the owner in the middle of its acquire or release would see,
+// and change, a half-updated recursion count.
+//
 // The caller's tid costs no system call in the main thread and in threads
 // rawthread started; in a thread some other library started, it costs a few.
 // Uncontended acquire (default arguments), acquire(false), try_lock, lock,

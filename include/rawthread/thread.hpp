@@ -102,7 +102,9 @@ Result<Ident> start_new_thread(F&& fn, Args&&... args) {
   return started->ident;
 }
 
-// Python's get_ident(): the calling thread's ident. No system call.
+// Python's get_ident(): the calling thread's ident. No system call: it reads
+// the thread pointer. Async-signal-safe: in a handler it is the ident of the
+// thread the handler runs in (the one the signal interrupted).
 Ident get_ident() noexcept;
 
 // Python's get_native_id(): the kernel's thread id (gettid).

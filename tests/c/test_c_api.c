@@ -11,7 +11,7 @@
  * call that starts it: a test that needs a thread running beside the main
  * one skips itself there, and one that expects something else of the dummy
  * says so where it does. */
-#define _POSIX_C_SOURCE 200809L  /* clock_gettime, nanosleep, sigaction */
+#define _POSIX_C_SOURCE 200809L  /* clock_gettime, nanosleep, sigaction, fork, waitpid, kill */
 
 #include <rawthread.h>
 
@@ -19,7 +19,10 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifndef RAWTHREAD_TEST_DUMMY
 #error "tests/meson.build defines RAWTHREAD_TEST_DUMMY (1: the dummy backend, 0: clone)"
@@ -146,6 +149,35 @@ static void test_rlock_reenters_and_counts(void) {
               RAWTHREAD_E_NONBLOCKING_TIMEOUT);
 }
 
+/* CPython's _at_fork_reinit: frees the lock whoever held it, at any depth. */
+static void test_at_fork_reinit_frees_held_locks(void) {
+  rawthread_lock lock = RAWTHREAD_LOCK_INIT;
+  bool got = false;
+  CHECK_ERROR(rawthread_lock_acquire(&lock, true, RAWTHREAD_NO_TIMEOUT, &got), 0);
+  CHECK(got && rawthread_lock_locked(&lock));
+  rawthread_lock_at_fork_reinit(&lock);
+  CHECK(!rawthread_lock_locked(&lock));
+  CHECK_ERROR(rawthread_lock_acquire(&lock, false, RAWTHREAD_NO_TIMEOUT, &got), 0);
+  CHECK(got);
+  CHECK_ERROR(rawthread_lock_release(&lock), 0);
+  CHECK_ERROR(rawthread_lock_release(&lock), RAWTHREAD_E_RELEASE_UNLOCKED);
+
+  rawthread_rlock rlock = RAWTHREAD_RLOCK_INIT;
+  for (int i = 0; i < 3; ++i)
+    CHECK_ERROR(rawthread_rlock_acquire(&rlock, true, RAWTHREAD_NO_TIMEOUT, &got), 0);
+  CHECK(rawthread_rlock_recursion_count(&rlock) == 3);
+  rawthread_rlock_at_fork_reinit(&rlock);
+  CHECK(!rawthread_rlock_is_owned(&rlock));
+  CHECK(rawthread_rlock_recursion_count(&rlock) == 0);
+  CHECK_ERROR(rawthread_rlock_release(&rlock), RAWTHREAD_E_RELEASE_UNOWNED);
+  got = false;
+  CHECK_ERROR(rawthread_rlock_acquire(&rlock, false, RAWTHREAD_NO_TIMEOUT, &got), 0);
+  CHECK(got && rawthread_rlock_is_owned(&rlock));
+  CHECK(rawthread_rlock_recursion_count(&rlock) == 1);
+  CHECK_ERROR(rawthread_rlock_release(&rlock), 0);
+  CHECK(!rawthread_rlock_is_owned(&rlock));
+}
+
 /* ---- threads --------------------------------------------------------------- */
 
 enum { kWorkers = 4, kRounds = 20000 };
@@ -218,6 +250,94 @@ static void test_timed_join_of_a_thread_at_a_gate(void) {
   CHECK(joined && atomic_load(&passed) == 1);
   rawthread_detach(&thread);
   CHECK(wait_threads(0, 60));
+}
+
+/* In the child of fork(), the locks a thread of the parent held: it is not
+ * there to release them, and at_fork_reinit frees them. The child reports
+ * through its exit status, one code per check, and uses only
+ * async-signal-safe calls and rawthread. */
+static rawthread_lock fork_lock = RAWTHREAD_LOCK_INIT;
+static rawthread_rlock fork_rlock = RAWTHREAD_RLOCK_INIT;
+static rawthread_lock fork_gate = RAWTHREAD_LOCK_INIT;
+static atomic_int fork_holding;
+
+static void hold_until_the_gate_opens(void* arg) {
+  (void)arg;
+  bool got_lock = false, got_rlock = false;
+  rawthread_lock_acquire(&fork_lock, true, RAWTHREAD_NO_TIMEOUT, &got_lock);
+  rawthread_rlock_acquire(&fork_rlock, true, RAWTHREAD_NO_TIMEOUT, &got_rlock);
+  atomic_store(&fork_holding, got_lock && got_rlock ? 1 : 2);
+  rawthread_lock_acquire(&fork_gate, true, RAWTHREAD_NO_TIMEOUT, NULL);
+  rawthread_lock_release(&fork_gate);
+  rawthread_rlock_release(&fork_rlock);
+  rawthread_lock_release(&fork_lock);
+  atomic_store(&fork_holding, 3);
+}
+
+static int fork_child_checks(void) {
+  bool got = true;
+  if (rawthread_thread_count() != 0) return 10;
+  if (!rawthread_lock_locked(&fork_lock)) return 11;
+  if (rawthread_lock_acquire(&fork_lock, false, RAWTHREAD_NO_TIMEOUT, &got) != 0 || got) return 12;
+  rawthread_lock_at_fork_reinit(&fork_lock);
+  if (rawthread_lock_locked(&fork_lock)) return 13;
+  if (rawthread_lock_acquire(&fork_lock, false, RAWTHREAD_NO_TIMEOUT, &got) != 0 || !got) return 14;
+  if (rawthread_lock_release(&fork_lock) != 0) return 15;
+  if (rawthread_rlock_is_owned(&fork_rlock)) return 16;
+  if (rawthread_rlock_acquire(&fork_rlock, false, RAWTHREAD_NO_TIMEOUT, &got) != 0 || got) return 17;
+  rawthread_rlock_at_fork_reinit(&fork_rlock);
+  if (rawthread_rlock_acquire(&fork_rlock, true, RAWTHREAD_NO_TIMEOUT, &got) != 0 || !got) return 18;
+  if (!rawthread_rlock_is_owned(&fork_rlock)) return 19;
+  if (rawthread_rlock_recursion_count(&fork_rlock) != 1) return 20;
+  if (rawthread_rlock_release(&fork_rlock) != 0) return 21;
+  if (rawthread_rlock_is_owned(&fork_rlock)) return 22;
+  return 0;
+}
+
+/* Waits for child `pid` up to `seconds`, then kills it: its wait status, or
+ * -1 if it had to be killed. */
+static int wait_child(pid_t pid, double seconds) {
+  double deadline = now() + seconds;
+  int status = 0;
+  for (;;) {
+    pid_t got = waitpid(pid, &status, WNOHANG);
+    if (got == pid) return status;
+    if (now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return -1;
+    }
+    struct timespec tick = {0, 2000000};
+    nanosleep(&tick, NULL);
+  }
+}
+
+static void test_at_fork_reinit_in_a_forked_child(void) {
+  REQUIRES_CONCURRENCY(); /* the holder waits at a gate while main forks */
+  bool got = false;
+  CHECK_ERROR(rawthread_lock_acquire(&fork_gate, false, RAWTHREAD_NO_TIMEOUT, &got), 0);
+  CHECK(got);
+  atomic_store(&fork_holding, 0);
+  CHECK_ERROR(rawthread_start_new_thread(hold_until_the_gate_opens, NULL, NULL), 0);
+  CHECK(wait_flag(&fork_holding, 60) && atomic_load(&fork_holding) == 1);
+  pid_t pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) _exit(fork_child_checks());
+  if (pid > 0) {
+    int status = wait_child(pid, 60);
+    CHECK(status != -1);
+    CHECK(WIFEXITED(status));
+    if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+      printf("    the child failed its check %d\n", WEXITSTATUS(status));
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  /* The parent's thread still holds both and lets go once the gate opens. */
+  CHECK(rawthread_lock_locked(&fork_lock));
+  CHECK(!rawthread_rlock_is_owned(&fork_rlock));
+  CHECK_ERROR(rawthread_lock_release(&fork_gate), 0);
+  CHECK(wait_threads(0, 60));
+  CHECK(atomic_load(&fork_holding) == 3);
+  CHECK(!rawthread_lock_locked(&fork_lock));
 }
 
 static void test_stack_size(void) {
@@ -299,9 +419,11 @@ int main(void) {
       {"lock_from_a_static_initialiser", test_lock_from_a_static_initialiser},
       {"lock_errors_change_nothing", test_lock_errors_change_nothing},
       {"rlock_reenters_and_counts", test_rlock_reenters_and_counts},
+      {"at_fork_reinit_frees_held_locks", test_at_fork_reinit_frees_held_locks},
       {"threads_share_a_counter", test_threads_share_a_counter},
       {"joinable_threads", test_joinable_threads},
       {"timed_join_of_a_thread_at_a_gate", test_timed_join_of_a_thread_at_a_gate},
+      {"at_fork_reinit_in_a_forked_child", test_at_fork_reinit_in_a_forked_child},
       {"stack_size", test_stack_size},
       {"interrupt_main_ends_a_wait", test_interrupt_main_ends_a_wait},
   };
