@@ -542,6 +542,24 @@ TEST_F(InterruptTest, RequestsArePerThread) {
   EXPECT_TRUE(lock.release().has_value());
 }
 
+TEST_F(InterruptTest, ARequestPendingAsAThreadEndsDiesWithIt) {
+  // A thread that ends with its request unconsumed must not leave the
+  // process-wide count raised: that would send every later acquire, in
+  // every thread, off its inline path for good.
+  RT_REQUIRES_CONCURRENCY();
+  ASSERT_EQ(detail::pending_interrupts.load(), 0u);
+  static std::atomic<int> requested;
+  requested = 0;
+  auto t = start_new_thread([] {
+    request_interrupt();
+    requested.store(detail::pending_interrupts.load() == 1 ? 1 : 2);
+  });
+  ASSERT_TRUE(t.has_value());
+  EXPECT_TRUE(rt_test::wait_thread_count(base_count_));
+  EXPECT_EQ(requested.load(), 1) << "the request was not pending inside the thread";
+  EXPECT_EQ(detail::pending_interrupts.load(), 0u);
+}
+
 TEST_F(InterruptTest, InterruptMainDoesNotInterruptTheCaller) {
   // A rawthread thread waits 1 s on a held lock and calls interrupt_main()
   // first: the request is the main thread's, so the thread's wait runs out
