@@ -34,6 +34,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -67,6 +68,13 @@ inline constexpr bool kDummy = RAWTHREAD_TEST_DUMMY;
 // How long the main thread waits for something that should happen "soon"
 // before it gives up and fails. Generous: the suite also runs under QEMU.
 inline constexpr double kDeadline = 30.0;
+
+// Iterations for a stress test: `native`, or `emulated` when RAWTHREAD_TEST_EMULATED=1 is in the
+// environment (tests/meson.build sets it for cross builds, run under qemu-user; scripts/test for valgrind).
+inline long iterations(long native, long emulated) {
+  const char* emulated_env = std::getenv("RAWTHREAD_TEST_EMULATED");
+  return emulated_env != nullptr && std::strcmp(emulated_env, "1") == 0 ? emulated : native;
+}
 
 // ---------------------------------------------------------------- thread bodies
 

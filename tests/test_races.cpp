@@ -1,0 +1,593 @@
+// Races: interrupts sent at random moments against the start of a blocking
+// acquire, and a storm of signals through a lock many threads fight over.
+//
+//  - interrupt_main() from another thread, landing before, during and after
+//    the main thread's acquire(true, 5.0) enters the kernel: every acquire
+//    ends interrupted, none runs to its timeout (src/interrupt.hpp: the
+//    request collapses the wait's deadline, so no moment loses it);
+//  - the same with a handler that calls request_interrupt(), the signal sent
+//    with tgkill at random moments;
+//  - four threads counting under one Lock, with untimed and short timed
+//    acquires, while another thread sends them SIGUSR1 as fast as it can:
+//    the count is exact, no timed acquire ends early, none is interrupted.
+//
+// Handlers go in without SA_RESTART (SignalGuard), as Python installs them.
+// The random schedules are drawn on the main thread, from a fixed seed,
+// before any thread starts; thread bodies only read them.
+#include <sched.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <random>
+
+#include "support.hpp"
+
+using namespace rawthread;
+using rt_test::now_ns;
+
+namespace {
+
+using rt_test::count_only;
+using rt_test::g_handler_runs;
+
+// About `turns` turns of an empty loop: the delay both sides of a race wait
+// before they act. Out of line, so both run the same code. Safe in thread
+// bodies.
+[[gnu::noinline]] void spin(long turns) noexcept {
+  for (long k = 0; k < turns; ++k) asm volatile("" ::: "memory");
+}
+
+// The handlers of the races: count as count_only does, and stamp the time the
+// handler last ran (clock_gettime is async-signal-safe). They run only in the
+// main thread.
+std::atomic<std::int64_t> g_handler_ns{0};
+void stamp(int) {
+  g_handler_ns.store(now_ns());
+  g_handler_runs.fetch_add(1);
+}
+void stamp_and_request(int signum) {
+  stamp(signum);
+  rawthread::request_interrupt();
+}
+
+// The calling thread's voluntary context switches so far: one more after an
+// acquire means it slept in the futex call. Main thread only.
+long voluntary_switches() {
+  rusage usage{};
+  ::getrusage(RUSAGE_THREAD, &usage);
+  return usage.ru_nvcsw;
+}
+
+// Keeps a race's two threads on two different CPUs, when there are two: a
+// thread started between pin_next_thread() and pin_main() runs on one, the
+// main thread on the other, until the scope ends. Left to itself, the
+// scheduler of a busy machine often queues both on one CPU, where they take
+// turns instead of racing. Main thread only.
+class PinApart {
+ public:
+  PinApart() {
+    ok_ = ::sched_getaffinity(0, sizeof old_, &old_) == 0;
+    for (int cpu = 0; ok_ && cpu < CPU_SETSIZE && second_ < 0; ++cpu) {
+      if (!CPU_ISSET(cpu, &old_)) continue;
+      (first_ < 0 ? first_ : second_) = cpu;
+    }
+  }
+  ~PinApart() {
+    if (ok_) ::sched_setaffinity(0, sizeof old_, &old_);
+  }
+  PinApart(const PinApart&) = delete;
+  PinApart& operator=(const PinApart&) = delete;
+  void pin_next_thread() { pin(first_); }
+  void pin_main() { pin(second_); }
+
+ private:
+  void pin(int cpu) {
+    if (!ok_ || second_ < 0) return;  // one CPU: nothing to keep apart
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    ::sched_setaffinity(0, sizeof set, &set);
+  }
+  cpu_set_t old_;
+  bool ok_ = false;
+  int first_ = -1, second_ = -1;
+};
+
+std::int64_t median(std::vector<std::int64_t> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+// ------------------------------------------------ interrupts against the acquire's start
+
+// One run of races. The main thread opens iteration i by storing go = i + 1;
+// the sender, spinning on go, answers ack = i + 1, spins sender_spins[i],
+// sends the interrupt and stores sent = i + 1; the main thread, spinning on
+// ack, spins main_spins[i] and calls acquire(true, 5.0) on a lock it holds.
+// Both spins start from the ack, when both threads are known to be running,
+// so how the two delays compare decides the race, not how long the sender
+// took to be scheduled. The main thread starts iteration i + 1 only once
+// acquire i has returned, sent is i + 1 and the handler has run i + 1 times:
+// each request is made and consumed within its own iteration (acquire i can
+// return interrupted only by consuming request i, and no other request
+// exists), so none leaks into the next.
+struct Race {
+  long n = 0;
+  std::vector<long> main_spins, sender_spins;
+  std::vector<int> signals;
+  // The sender's CLOCK_MONOTONIC just before and just after its send, and
+  // whether the send succeeded; published by `sent`.
+  std::vector<std::int64_t> send_begin, send_end;
+  std::vector<int> send_ok;
+  std::atomic<long> go{0};    // i + 1: iteration i may start; -1: stop
+  std::atomic<long> ack{0};   // i + 1: the sender saw go = i + 1 and starts its spin
+  std::atomic<long> sent{0};  // i + 1: iteration i's interrupt has been sent
+  std::atomic<bool> sender_done{false};
+
+  void reset(long iterations) {
+    n = iterations;
+    main_spins.assign(n, 0);
+    sender_spins.assign(n, 0);
+    signals.assign(n, SIGUSR1);
+    send_begin.assign(n, 0);
+    send_end.assign(n, 0);
+    send_ok.assign(n, 0);
+    go = 0;
+    ack = 0;
+    sent = 0;
+    sender_done = false;
+  }
+};
+
+// When the other side is slow to answer (descheduled on a busy machine), a
+// side stops spinning after this many looks and naps (the sender) or yields
+// (the main thread) between looks instead.
+constexpr long kLooksBeforeNapping = 100000;
+
+// The sender's side. `send(signum)` interrupts the main thread, `clock()`
+// reads CLOCK_MONOTONIC in ns. Safe in thread bodies when both are.
+template <class Send, class Clock>
+void sender_loop(Race& race, Send send, Clock clock) noexcept {
+  for (long i = 0; i < race.n; ++i) {
+    long go;
+    for (long looks = 0; (go = race.go.load(std::memory_order_acquire)) == i; ++looks) {
+      if (looks > kLooksBeforeNapping) rt_test::body_sleep(20e-6);
+    }
+    if (go < 0) break;
+    race.ack.store(i + 1, std::memory_order_release);
+    spin(race.sender_spins[i]);
+    race.send_begin[i] = clock();
+    race.send_ok[i] = send(race.signals[i]) ? 1 : 0;
+    race.send_end[i] = clock();
+    race.sent.store(i + 1, std::memory_order_release);
+  }
+  race.sender_done.store(true, std::memory_order_release);
+}
+
+// Stops the sender however the test leaves, so it never spins on after it.
+struct StopSender {
+  Race& race;
+  ~StopSender() { race.go.store(-1, std::memory_order_release); }
+};
+
+// What the races cost on this machine, natively or under QEMU.
+struct Calibration {
+  double ns_per_spin = 1;
+  // From acquire's call to its futex call: the slow path reads the clock for
+  // its deadline (a system call) and enters the kernel, a few atomics aside;
+  // two system calls' time, measured on rawthread::sys::monotonic_ns.
+  std::int64_t entry_ns = 0;
+  std::int64_t send_ns = 0;  // one send, and the handler it makes run
+};
+
+// Measures on the main thread. `send_to_self()` makes a request for the main
+// thread (and runs the handler); a blocking acquire of the held `lock` must
+// then return interrupted at once.
+template <class SendToSelf>
+Calibration calibrate(Lock& lock, SendToSelf send_to_self) {
+  Calibration c;
+  constexpr long kTurns = 200000;
+  std::int64_t best = INT64_MAX;
+  for (int i = 0; i < 5; ++i) {
+    std::int64_t t0 = now_ns();
+    spin(kTurns);
+    best = std::min(best, now_ns() - t0);
+  }
+  c.ns_per_spin = std::max(0.01, static_cast<double>(best) / kTurns);
+
+  std::vector<std::int64_t> syscall, send;
+  for (int i = 0; i < 101; ++i) {
+    std::int64_t t0 = now_ns();
+    (void)rawthread::sys::monotonic_ns();
+    syscall.push_back(now_ns() - t0);
+  }
+  for (int i = 0; i < 51; ++i) {
+    std::int64_t t0 = now_ns();
+    send_to_self();
+    send.push_back(now_ns() - t0);
+    Result<bool> r = lock.acquire(true, 5.0);
+    EXPECT_TRUE(!r.has_value() && r.error().kind == Errc::interrupted)
+        << "calibration: a request made by the main thread for itself was not consumed";
+  }
+  c.entry_ns = 2 * median(syscall);
+  c.send_ns = median(send);
+  return c;
+}
+
+// Draws the schedule: the sender's delay minus the main thread's spreads
+// uniformly from "the send is over well before acquire starts" (three sends
+// and two entries earlier) to "well after acquire entered the kernel" (two
+// sends and two entries later), on top of a common random delay up to one
+// entry. Natively that is about -7 .. +5 us.
+void draw_schedule(Race& race, const Calibration& c, std::uint64_t seed, bool both_signals) {
+  std::mt19937_64 rng(seed);
+  const double hi = 2.0 * static_cast<double>(c.send_ns + c.entry_ns);
+  const double lo = -hi - static_cast<double>(c.send_ns);
+  std::uniform_real_distribution<double> offset(lo, hi);
+  std::uniform_real_distribution<double> common(0, static_cast<double>(c.entry_ns));
+  std::bernoulli_distribution coin(0.5);
+  for (long i = 0; i < race.n; ++i) {
+    double d = offset(rng), base = common(rng);
+    double sender_ns = base + std::max(0.0, d), main_ns = base + std::max(0.0, -d);
+    race.sender_spins[i] = static_cast<long>(sender_ns / c.ns_per_spin);
+    race.main_spins[i] = static_cast<long>(main_ns / c.ns_per_spin);
+    race.signals[i] = both_signals && coin(rng) ? SIGINT : SIGUSR1;
+  }
+}
+
+// Where each acquire's interrupt was found, as far as cheap measurements
+// (timestamps, the handler's among them, and context switches) tell:
+//   pending:  the send was over before acquire began; its entry check found
+//             the request;
+//   unsignalled: the send overlapped the acquire, which ended before the
+//             signal's handler ran: a check found the request, or the futex
+//             call found its deadline collapsed;
+//   in_kernel: the handler ran during the acquire, which slept in the kernel
+//             (a voluntary context switch): the signal ended the futex wait
+//             with EINTR, or the collapsed deadline ended it;
+//   signalled: the handler ran during the acquire, which did not sleep.
+struct Outcome {
+  long pending = 0, unsignalled = 0, in_kernel = 0, signalled = 0, done = 0;
+  std::vector<std::int64_t> elapsed;
+  double seconds = 0;
+};
+
+// The main thread's side: runs race.n iterations against the sender (started
+// by the caller). Stops at the first acquire that does not end interrupted
+// well before its timeout, or a sender that does not answer in time.
+Outcome drive(Race& race, Lock& lock) {
+  Outcome out;
+  out.elapsed.reserve(race.n);
+  const std::int64_t start = now_ns();
+  for (long i = 0; i < race.n; ++i) {
+    long switches = voluntary_switches();
+    race.go.store(i + 1, std::memory_order_release);
+    std::int64_t deadline = now_ns() + rt_test::to_ns(rt_test::kDeadline);
+    for (long looks = 0; race.ack.load(std::memory_order_acquire) != i + 1; ++looks) {
+      if (looks < kLooksBeforeNapping) continue;
+      if (now_ns() > deadline) break;
+      sched_yield();  // on a busy machine, the sender may need this CPU
+    }
+    if (race.ack.load(std::memory_order_acquire) != i + 1) {
+      ADD_FAILURE() << "iteration " << i << ": the sender did not start within "
+                    << rt_test::kDeadline << " s";
+      break;
+    }
+    spin(race.main_spins[i]);
+    std::int64_t t0 = now_ns();
+    Result<bool> r = lock.acquire(true, 5.0);
+    std::int64_t t1 = now_ns();
+    bool slept = voluntary_switches() > switches;
+    out.elapsed.push_back(t1 - t0);
+
+    bool interrupted = !r.has_value() && r.error().kind == Errc::interrupted;
+    if (!interrupted || t1 - t0 > rt_test::to_ns(2.5)) {
+      ADD_FAILURE() << "iteration " << i << ": acquire(true, 5.0) returned "
+                    << (r.has_value() ? (*r ? "true" : "false")
+                                      : rt_test::errc_name(r.error().kind))
+                    << " after " << static_cast<double>(t1 - t0) / 1e6
+                    << " ms, not interrupted at once (sender spun " << race.sender_spins[i]
+                    << ", main " << race.main_spins[i] << ")";
+      break;
+    }
+    // The request was this iteration's: wait for the sender to be done with
+    // it and for its signal's handler, so nothing of it is left for the next.
+    deadline = now_ns() + rt_test::to_ns(rt_test::kDeadline);
+    while (race.sent.load(std::memory_order_acquire) != i + 1 ||
+           g_handler_runs.load() != i + 1) {
+      if (now_ns() > deadline) break;
+      sched_yield();  // a system call, so a signal on its way is taken
+    }
+    if (race.sent.load(std::memory_order_acquire) != i + 1) {
+      ADD_FAILURE() << "iteration " << i << ": the sender did not send within "
+                    << rt_test::kDeadline << " s";
+      break;
+    }
+    if (!race.send_ok[i]) {
+      ADD_FAILURE() << "iteration " << i << ": the send failed";
+      break;
+    }
+    if (g_handler_runs.load() != i + 1) {
+      ADD_FAILURE() << "iteration " << i << ": the handler ran " << g_handler_runs.load()
+                    << " times, expected " << i + 1;
+      break;
+    }
+    std::int64_t handled = g_handler_ns.load();
+    if (race.send_end[i] < t0)
+      ++out.pending;
+    else if (handled > t1)
+      ++out.unsignalled;
+    else if (slept)
+      ++out.in_kernel;
+    else
+      ++out.signalled;
+    ++out.done;
+  }
+  out.seconds = rt_test::seconds_since(start);
+  return out;
+}
+
+void report(const char* what, const Outcome& out, const Calibration& c, std::uint64_t seed) {
+  std::vector<std::int64_t> sorted = out.elapsed;
+  std::sort(sorted.begin(), sorted.end());
+  std::int64_t max = sorted.empty() ? 0 : sorted.back();
+  std::printf(
+      "%s: %ld iterations in %.2f s: pending=%ld unsignalled=%ld in_kernel=%ld "
+      "signalled=%ld; acquire median=%.1fus max=%.1fus (spin %.3f ns, entry %.1f us, "
+      "send %.1f us, seed %llu)\n",
+      what, out.done, out.seconds, out.pending, out.unsignalled, out.in_kernel, out.signalled,
+      static_cast<double>(median(out.elapsed)) / 1e3, static_cast<double>(max) / 1e3,
+      c.ns_per_spin, static_cast<double>(c.entry_ns) / 1e3, static_cast<double>(c.send_ns) / 1e3,
+      static_cast<unsigned long long>(seed));
+  std::fflush(stdout);
+}
+
+class RacesTest : public rt_test::InterruptFixture {};
+
+TEST_F(RacesTest, InterruptMainAgainstTheStartOfAnAcquire) {
+  RT_REQUIRES_CONCURRENCY();  // the sender thread spins while main waits
+  // interrupt_main(SIGUSR1 or SIGINT) from a rawthread thread, both handlers
+  // counting only: the request interrupt_main makes is what ends the wait.
+  rt_test::SignalGuard usr1(SIGUSR1, stamp), intr(SIGINT, stamp);
+  ASSERT_TRUE(usr1.ok() && intr.ok());
+  static Lock lock;
+  static Race race;
+  ASSERT_TRUE(lock.try_lock());
+
+  Calibration c = calibrate(lock, [] { (void)interrupt_main(SIGUSR1); });
+  g_handler_runs = 0;
+  constexpr std::uint64_t kSeed = 20240601;
+  race.reset(rt_test::iterations(10000, 1000));
+  draw_schedule(race, c, kSeed, /*both_signals=*/true);
+
+  StopSender stop{race};
+  PinApart pins;
+  pins.pin_next_thread();
+  Race* shared = &race;
+  auto started = start_new_thread([shared] {
+    sender_loop(
+        *shared, [](int signum) { return interrupt_main(signum).has_value(); },
+        [] { return *rawthread::sys::monotonic_ns(); });
+  });
+  pins.pin_main();
+  ASSERT_TRUE(started.has_value()) << started.error().message;
+  // Each acquire is timed, but a library that lost its deadline would wait
+  // for good: then the lock is released, the acquire returns true, and the
+  // iteration fails.
+  rt_test::Watchdog dog(120.0, [] { rt_test::rescue_lock(lock); });
+  Outcome out = drive(race, lock);
+  dog.dismiss();
+  EXPECT_FALSE(dog.fired());
+  race.go = -1;
+  EXPECT_TRUE(rt_test::wait_for([] { return race.sender_done.load(); }));
+  report("interrupt_main races", out, c, kSeed);
+  EXPECT_EQ(out.done, race.n);
+  EXPECT_TRUE(lock.locked());
+  EXPECT_TRUE(lock.release().has_value());
+  rt_test::expect_no_pending_request();
+}
+
+TEST_F(RacesTest, HandlerRequestAgainstTheStartOfAnAcquire) {
+  // SIGUSR1's handler calls request_interrupt(); a helper thread sends it to
+  // the main thread with tgkill at random moments around the acquire's start.
+  // The helper is a libc thread, so this runs with the dummy backend too.
+  rt_test::SignalGuard usr1(SIGUSR1, stamp_and_request);
+  ASSERT_TRUE(usr1.ok());
+  static Lock lock;
+  static Race race;
+  ASSERT_TRUE(lock.try_lock());
+  const long tid = main_tid_;
+
+  Calibration c = calibrate(lock, [tid] { rt_test::tgkill_main(tid, SIGUSR1); });
+  g_handler_runs = 0;
+  constexpr std::uint64_t kSeed = 7777;
+  race.reset(rt_test::iterations(10000, 1000));
+  draw_schedule(race, c, kSeed, /*both_signals=*/false);
+
+  StopSender stop{race};
+  PinApart pins;
+  pins.pin_next_thread();
+  rt_test::HelperThread sender([tid] {
+    sender_loop(
+        race, [tid](int signum) { return rt_test::tgkill_main(tid, signum) == 0; },
+        [] { return now_ns(); });
+  });
+  pins.pin_main();
+  rt_test::Watchdog dog(120.0, [] { rt_test::rescue_lock(lock); });  // as above
+  Outcome out = drive(race, lock);
+  dog.dismiss();
+  EXPECT_FALSE(dog.fired());
+  race.go = -1;
+  sender.join();
+  report("request_interrupt races", out, c, kSeed);
+  EXPECT_EQ(out.done, race.n);
+  EXPECT_TRUE(lock.locked());
+  EXPECT_TRUE(lock.release().has_value());
+  rt_test::expect_no_pending_request();
+}
+
+// ------------------------------------------------ a signal storm through a contended lock
+
+// The plan of one acquire: untimed (timeout < 0) or timed, with the
+// timeout in seconds and in whole nanoseconds, rounded up.
+struct Step {
+  double timeout;
+  std::int64_t min_ns;
+};
+
+TEST_F(RacesTest, SignalStormThroughAContendedLock) {
+  RT_REQUIRES_CONCURRENCY();  // four workers share the lock at once
+  rt_test::SignalGuard usr1(SIGUSR1, count_only);
+  ASSERT_TRUE(usr1.ok());
+  constexpr int kWorkers = 4;
+  // The same under QEMU, where the whole takes well under a second too.
+  const long per_worker = 50000;
+
+  struct Shared {
+    Lock lock;
+    long counter = 0;  // plain: only the lock makes it exact
+    Lock gate;         // held by main until every worker is ready
+    std::atomic<long> tids[kWorkers];
+    std::atomic<int> ready{0}, finished{0};
+    std::atomic<long> timed{0}, untimed{0}, timeouts{0}, early{0}, interrupted{0}, errors{0};
+    std::atomic<long> gave_up{0};
+    const Step* plan = nullptr;
+    long per_worker = 0;
+  };
+  static Shared s;
+  s.counter = 0;
+  s.ready = 0;
+  s.finished = 0;
+  for (auto& tid : s.tids) tid = 0;
+  for (auto* a : {&s.timed, &s.untimed, &s.timeouts, &s.early, &s.interrupted, &s.errors,
+                  &s.gave_up})
+    *a = 0;
+
+  // A third of the acquires untimed, the rest timed with 0.5 .. 2 ms.
+  static std::vector<Step> plan;  // static: read by workers that may outlive a failed test
+  plan.assign(kWorkers * per_worker, Step{});
+  std::mt19937_64 rng(4242);
+  std::uniform_real_distribution<double> timeout(0.0005, 0.002);
+  std::uniform_int_distribution<int> kind(0, 2);
+  for (Step& step : plan) {
+    if (kind(rng) == 0) {
+      step = {-1, -1};
+    } else {
+      double t = timeout(rng);
+      double ns = t * 1e9;
+      auto whole = static_cast<std::int64_t>(ns);
+      step = {t, static_cast<double>(whole) < ns ? whole + 1 : whole};
+    }
+  }
+  s.plan = plan.data();
+  s.per_worker = per_worker;
+  ASSERT_TRUE(s.gate.try_lock());
+
+  for (int w = 0; w < kWorkers; ++w) {
+    auto started = start_new_thread([](int me) {
+      s.tids[me].store(get_native_id());
+      s.ready.fetch_add(1);
+      s.gate.lock();  // never interrupted
+      s.gate.unlock();
+      // An error, or false from an untimed acquire: recorded, and the worker
+      // stops rather than spin on a broken lock.
+      auto give_up = [me](const Result<bool>& r) {
+        if (!r.has_value() && r.error().kind == Errc::interrupted) s.interrupted.fetch_add(1);
+        s.errors.fetch_add(1);
+        s.gave_up.fetch_add(1);
+        s.tids[me].store(0);
+        s.finished.fetch_add(1);
+      };
+      const Step* mine = s.plan + me * s.per_worker;
+      for (long k = 0; k < s.per_worker; ++k) {
+        const Step step = mine[k];
+        if (step.timeout < 0) {
+          Result<bool> r = s.lock.acquire();
+          if (!rt_test::is_true(r)) return give_up(r);
+          s.untimed.fetch_add(1, std::memory_order_relaxed);
+        } else {
+          for (;;) {  // until the lock is taken, each try waiting its full timeout
+            std::int64_t t0 = *rawthread::sys::monotonic_ns();
+            Result<bool> r = s.lock.acquire(true, step.timeout);
+            std::int64_t t1 = *rawthread::sys::monotonic_ns();
+            if (rt_test::is_true(r)) break;
+            if (!r.has_value()) return give_up(r);
+            s.timeouts.fetch_add(1, std::memory_order_relaxed);
+            if (t1 - t0 < step.min_ns) s.early.fetch_add(1);
+          }
+          s.timed.fetch_add(1, std::memory_order_relaxed);
+        }
+        s.counter = s.counter + 1;
+        if (!s.lock.release().has_value()) s.errors.fetch_add(1);
+      }
+      s.tids[me].store(0);  // no more signals for this tid
+      s.finished.fetch_add(1);
+    }, w);
+    if (!started.has_value()) {
+      s.gate.unlock();  // let the workers already started run to their end
+      FAIL() << "worker " << w << ": " << started.error().message;
+    }
+  }
+  EXPECT_TRUE(rt_test::wait_for([] { return s.ready.load() == kWorkers; }))
+      << "not every worker started";
+
+  static std::atomic<bool> stop;
+  static std::atomic<long> sent, send_failed;
+  stop = false;
+  sent = 0;
+  send_failed = 0;
+  rt_test::HelperThread sender([] {
+    const long pid = ::getpid();
+    while (!stop.load(std::memory_order_relaxed)) {
+      for (auto& tid_slot : s.tids) {
+        long tid = tid_slot.load(std::memory_order_relaxed);
+        if (tid == 0) continue;
+        if (::syscall(SYS_tgkill, pid, tid, SIGUSR1) == 0)
+          sent.fetch_add(1, std::memory_order_relaxed);
+        else if (errno != ESRCH)  // ESRCH: the worker has just ended
+          send_failed.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+  });
+  // The storm begins while the workers wait at the gate, asleep in lock()'s
+  // untimed futex wait, which no handler may end: a hundred handler runs
+  // each before the gate opens. How often the handler runs once they work
+  // is the scheduler's business (on an idle machine the work takes ~0.1 s,
+  // and signals sent to a worker that waits for a CPU merge into one).
+  EXPECT_TRUE(rt_test::wait_for([] { return g_handler_runs.load() >= 100 * kWorkers; }))
+      << "the handler ran only " << g_handler_runs.load() << " times";
+  const int runs_at_gate = g_handler_runs.load();
+  const std::int64_t t0 = now_ns();
+  s.gate.unlock();
+
+  bool finished = rt_test::wait_for([] { return s.finished.load() == kWorkers; }, 120.0);
+  double seconds = rt_test::seconds_since(t0);
+  stop = true;
+  sender.join();
+  ASSERT_TRUE(finished) << "the workers did not finish within 120 s: " << s.finished.load()
+                        << " of " << kWorkers << ", counter " << s.counter;
+  const int runs_at_work = g_handler_runs.load() - runs_at_gate;
+  std::printf(
+      "signal storm: %d workers x %ld increments in %.2f s; %ld signals sent, the handler ran "
+      "%d times at the gate and %d while they worked; %ld untimed, %ld timed acquires, "
+      "%ld timeouts\n",
+      kWorkers, per_worker, seconds, sent.load(), runs_at_gate, runs_at_work, s.untimed.load(),
+      s.timed.load(), s.timeouts.load());
+  std::fflush(stdout);
+
+  EXPECT_EQ(s.counter, kWorkers * per_worker);
+  EXPECT_EQ(s.untimed.load() + s.timed.load(), kWorkers * per_worker);
+  EXPECT_EQ(s.early.load(), 0) << "timed acquires that returned false before their timeout";
+  EXPECT_EQ(s.interrupted.load(), 0) << "acquires that returned interrupted; none was requested";
+  EXPECT_EQ(s.errors.load(), 0);
+  EXPECT_EQ(s.gave_up.load(), 0);
+  EXPECT_EQ(send_failed.load(), 0);
+  EXPECT_GE(runs_at_gate, 100 * kWorkers) << "the storm hardly reached the workers";
+  EXPECT_GT(runs_at_work, 50) << "the storm hardly reached the workers while they worked";
+  EXPECT_FALSE(s.lock.locked());
+  // signals still on their way to the main thread: none, they went to workers
+  rt_test::expect_no_pending_request();
+}
+
+}  // namespace
