@@ -43,6 +43,66 @@ int outcome(const Result<bool>& r) {
 }
 constexpr const char* kOutcomes = "0 = not yet, 1 = interrupted, 2 = true, 3 = false, 4 = error";
 
+// A rawthread thread asleep in an acquire of `lock` (its own `gate` unless
+// given another), which the main thread holds: for a signal to find it
+// there. Declare it static: the body gets a pointer to it and uses only
+// rawthread and atomics. Call launch/wait_asleep/start in
+// ASSERT_NO_FATAL_FAILURE.
+struct Sleeper {
+  Lock gate{};
+  Lock& lock = gate;
+  double timeout = -1;                     // the acquire's; -1: untimed
+  bool release_after = true;               // an acquire that got the lock is released
+  std::atomic<Ident> ident{0};             // get_ident() in the thread
+  std::atomic<long> tid{0};                // get_native_id() in the thread
+  std::atomic<std::int64_t> waited_ns{0};  // how long the acquire took
+  std::atomic<int> result{0};              // outcome() of the acquire
+  std::atomic<int> released{0};            // that release: 1 done, -1 an error
+  Ident started = 0;                       // what start_new_thread returned
+
+  static void body(Sleeper* s) {
+    s->ident.store(get_ident());
+    s->tid.store(get_native_id());
+    std::int64_t t0 = *sys::monotonic_ns();
+    Result<bool> r = s->lock.acquire(true, s->timeout);
+    s->waited_ns.store(*sys::monotonic_ns() - t0);
+    s->result.store(outcome(r));
+    if (s->release_after && is_true(r)) s->released.store(s->lock.release().has_value() ? 1 : -1);
+  }
+
+  // Takes the lock and starts the thread.
+  void launch() {
+    ident = 0;
+    tid = 0;
+    waited_ns = 0;
+    result = 0;
+    released = 0;
+    ASSERT_TRUE(is_true(lock.acquire(false)));
+    Result<Ident> t = start_new_thread(body, this);
+    ASSERT_TRUE(t.has_value());
+    started = *t;
+  }
+  // Waits until /proc shows the thread asleep.
+  void wait_asleep() {
+    ASSERT_TRUE(wait_for([this] { return tid.load() != 0; }));
+    ASSERT_TRUE(rt_test::wait_until_sleeping(tid.load()));
+  }
+  void start() {
+    ASSERT_NO_FATAL_FAILURE(launch());
+    wait_asleep();
+  }
+  // Whether the acquire has returned, waiting up to `seconds` for it.
+  bool ended(double seconds = rt_test::kDeadline) {
+    return wait_for([this] { return result.load() != 0; }, seconds);
+  }
+  // Main releases the lock: the thread's acquire gets it.
+  void open() {
+    EXPECT_TRUE(lock.release().has_value());
+    EXPECT_TRUE(ended());
+    EXPECT_EQ(result.load(), 2) << kOutcomes;
+  }
+};
+
 // ---------------------------------------------------------------- Lock::release
 
 Lock g_release_lock;
@@ -100,34 +160,21 @@ TEST_F(SignalSafetyTest, UnlockInAHandlerFreesTheLock) {
 
 TEST_F(SignalSafetyTest, ReleaseInAMainThreadHandlerWakesAWaitingThread) {
   RT_REQUIRES_CONCURRENCY();  // a thread sleeps on the lock the handler releases
-  static std::atomic<int> result, woken_release;
-  static std::atomic<long> tid;
-  result = 0;
-  woken_release = 0;
-  tid = 0;
+  static Sleeper s{.lock = g_release_lock};  // untimed: only the release ends it
   g_release_result = 0;
-  ASSERT_TRUE(is_true(g_release_lock.acquire(false)));
-  auto t = start_new_thread([] {
-    tid.store(get_native_id());
-    Result<bool> r = g_release_lock.acquire();  // untimed: only the release ends it
-    result.store(outcome(r));
-    if (is_true(r)) woken_release.store(g_release_lock.release().has_value() ? 1 : -1);
-  });
-  ASSERT_TRUE(t.has_value());
-  ASSERT_TRUE(wait_for([] { return tid.load() != 0; }));
-  ASSERT_TRUE(rt_test::wait_until_sleeping(tid.load()));
+  ASSERT_NO_FATAL_FAILURE(s.start());
 
   rt_test::SignalGuard sig(SIGUSR1, release_handler);
   ASSERT_TRUE(sig.ok());
   signal_self(SIGUSR1);
   EXPECT_EQ(g_release_result.load(), 1);
   EXPECT_EQ(g_release_handler_ident.load(), get_ident());
-  bool woke = wait_for([] { return result.load() != 0; });
+  bool woke = s.ended();
   if (!woke) rt_test::rescue_lock(g_release_lock);  // a lost wake-up: fail, don't hang
   EXPECT_TRUE(woke) << "the release in the handler did not wake the waiting thread";
-  EXPECT_EQ(result.load(), 2) << kOutcomes;
-  EXPECT_TRUE(wait_for([] { return woken_release.load() != 0; }));
-  EXPECT_EQ(woken_release.load(), 1);
+  EXPECT_EQ(s.result.load(), 2) << kOutcomes;
+  EXPECT_TRUE(wait_for([] { return s.released.load() != 0; }));
+  EXPECT_EQ(s.released.load(), 1);
   EXPECT_FALSE(g_release_lock.locked());
 }
 
@@ -137,56 +184,31 @@ TEST_F(SignalSafetyTest, ReleaseInAThreadsHandlerWakesAnotherThread) {
   // sleeps on its own gate. The handler runs in `host`, interrupting its
   // wait, and releases the lock for `waiter`; `host` then waits on (the
   // handler requested no interrupt) until main opens its gate.
-  static Lock host_gate;
-  static std::atomic<int> waiter_result, host_result;
-  static std::atomic<long> waiter_tid, host_tid;
-  static std::atomic<Ident> host_ident;
-  waiter_result = 0;
-  host_result = 0;
-  waiter_tid = 0;
-  host_tid = 0;
-  host_ident = 0;
+  static Sleeper waiter{.lock = g_release_lock};
+  static Sleeper host{.timeout = rt_test::kDeadline};
   g_release_result = 0;
   g_release_handler_ident = 0;
-  ASSERT_TRUE(is_true(g_release_lock.acquire(false)));
-  ASSERT_TRUE(is_true(host_gate.acquire(false)));
-  auto w = start_new_thread([] {
-    waiter_tid.store(get_native_id());
-    Result<bool> r = g_release_lock.acquire();
-    waiter_result.store(outcome(r));
-    if (is_true(r)) (void)g_release_lock.release();
-  });
-  ASSERT_TRUE(w.has_value());
-  auto h = start_new_thread([] {
-    host_ident.store(get_ident());
-    host_tid.store(get_native_id());
-    Result<bool> r = host_gate.acquire(true, rt_test::kDeadline);
-    host_result.store(outcome(r));
-    if (is_true(r)) (void)host_gate.release();
-  });
-  ASSERT_TRUE(h.has_value());
-  ASSERT_TRUE(wait_for([] { return waiter_tid.load() != 0 && host_tid.load() != 0; }));
-  ASSERT_TRUE(rt_test::wait_until_sleeping(waiter_tid.load()));
-  ASSERT_TRUE(rt_test::wait_until_sleeping(host_tid.load()));
+  ASSERT_NO_FATAL_FAILURE(waiter.launch());
+  ASSERT_NO_FATAL_FAILURE(host.launch());
+  ASSERT_NO_FATAL_FAILURE(waiter.wait_asleep());
+  ASSERT_NO_FATAL_FAILURE(host.wait_asleep());
 
   rt_test::SignalGuard sig(SIGUSR1, release_handler);
   ASSERT_TRUE(sig.ok());
-  ASSERT_EQ(signal_thread(host_tid.load(), SIGUSR1), 0);
-  bool woke = wait_for([] { return waiter_result.load() != 0; });
+  ASSERT_EQ(signal_thread(host.tid.load(), SIGUSR1), 0);
+  bool woke = waiter.ended();
   if (!woke) rt_test::rescue_lock(g_release_lock);
   EXPECT_TRUE(woke) << "the release in the handler did not wake the waiting thread";
   // The handler records its result after the release, maybe after the wake.
   EXPECT_TRUE(wait_for([] { return g_release_result.load() != 0; }));
   EXPECT_EQ(g_release_result.load(), 1);
-  EXPECT_EQ(g_release_handler_ident.load(), host_ident.load()) << "the handler ran elsewhere";
-  EXPECT_TRUE(wait_for([] { return waiter_result.load() != 0; }));
-  EXPECT_EQ(waiter_result.load(), 2) << kOutcomes;
+  EXPECT_EQ(g_release_handler_ident.load(), host.ident.load()) << "the handler ran elsewhere";
+  EXPECT_TRUE(waiter.ended());
+  EXPECT_EQ(waiter.result.load(), 2) << kOutcomes;
   // The host's own wait goes on: the handler ended nothing there.
   rt_test::sleep_ms(50);
-  EXPECT_EQ(host_result.load(), 0) << kOutcomes;
-  EXPECT_TRUE(host_gate.release().has_value());
-  EXPECT_TRUE(wait_for([] { return host_result.load() != 0; }));
-  EXPECT_EQ(host_result.load(), 2) << kOutcomes;
+  EXPECT_EQ(host.result.load(), 0) << kOutcomes;
+  host.open();
   EXPECT_TRUE(rt_test::wait_thread_count(base_count_));
   EXPECT_FALSE(g_release_lock.locked());
 }
@@ -220,36 +242,23 @@ TEST_F(SignalSafetyTest, LockedInAThreadsHandlerSeesAnotherThreadsHold) {
   RT_REQUIRES_CONCURRENCY();  // the thread sleeps while main signals it
   // The handler runs in a thread sleeping on a lock main holds: it sees the
   // lock held, and a lock nobody holds free.
-  static Lock held, unheld;
-  static std::atomic<int> seen_held, seen_unheld, result;
-  static std::atomic<long> tid;
+  static Sleeper s{.timeout = rt_test::kDeadline};  // s.gate is the held lock
+  static Lock unheld;
+  static std::atomic<int> seen_held, seen_unheld;
   seen_held = -1;
   seen_unheld = -1;
-  result = 0;
-  tid = 0;
-  ASSERT_TRUE(is_true(held.acquire(false)));
-  auto t = start_new_thread([] {
-    tid.store(get_native_id());
-    Result<bool> r = held.acquire(true, rt_test::kDeadline);
-    result.store(outcome(r));
-    if (is_true(r)) (void)held.release();
-  });
-  ASSERT_TRUE(t.has_value());
-  ASSERT_TRUE(wait_for([] { return tid.load() != 0; }));
-  ASSERT_TRUE(rt_test::wait_until_sleeping(tid.load()));
+  ASSERT_NO_FATAL_FAILURE(s.start());
   rt_test::SignalGuard sig(SIGUSR1, [](int) {
-    seen_held.store(held.locked() ? 1 : 0);
+    seen_held.store(s.gate.locked() ? 1 : 0);
     seen_unheld.store(unheld.locked() ? 1 : 0);
   });
   ASSERT_TRUE(sig.ok());
-  ASSERT_EQ(signal_thread(tid.load(), SIGUSR1), 0);
+  ASSERT_EQ(signal_thread(s.tid.load(), SIGUSR1), 0);
   EXPECT_TRUE(wait_for([] { return seen_held.load() != -1; }));
   EXPECT_EQ(seen_held.load(), 1);
   EXPECT_EQ(seen_unheld.load(), 0);
-  EXPECT_EQ(result.load(), 0) << "the handler ended the wait: " << kOutcomes;
-  EXPECT_TRUE(held.release().has_value());
-  EXPECT_TRUE(wait_for([] { return result.load() != 0; }));
-  EXPECT_EQ(result.load(), 2) << kOutcomes;
+  EXPECT_EQ(s.result.load(), 0) << "the handler ended the wait: " << kOutcomes;
+  s.open();
 }
 
 // ---------------------------------------------------------------- get_ident
@@ -277,38 +286,20 @@ TEST_F(SignalSafetyTest, GetIdentInAHandlerInAThread) {
   // The handler runs in a rawthread thread sleeping at a gate: get_ident()
   // there is that thread's, as start_new_thread returned it; the wait goes
   // on afterwards.
-  static Lock gate;
-  static std::atomic<Ident> own_ident;
-  static std::atomic<long> tid;
-  static std::atomic<int> result;
-  own_ident = 0;
-  tid = 0;
-  result = 0;
+  static Sleeper s;
   g_handler_ident = 0;
   g_ident_runs = 0;
-  ASSERT_TRUE(is_true(gate.acquire(false)));
-  auto t = start_new_thread([] {
-    own_ident.store(get_ident());
-    tid.store(get_native_id());
-    Result<bool> r = gate.acquire();
-    result.store(outcome(r));
-    if (is_true(r)) (void)gate.release();
-  });
-  ASSERT_TRUE(t.has_value());
-  ASSERT_TRUE(wait_for([] { return tid.load() != 0; }));
-  ASSERT_TRUE(rt_test::wait_until_sleeping(tid.load()));
+  ASSERT_NO_FATAL_FAILURE(s.start());
   rt_test::SignalGuard sig(SIGUSR1, ident_handler);
   ASSERT_TRUE(sig.ok());
-  ASSERT_EQ(signal_thread(tid.load(), SIGUSR1), 0);
+  ASSERT_EQ(signal_thread(s.tid.load(), SIGUSR1), 0);
   EXPECT_TRUE(wait_for([] { return g_ident_runs.load() == 1; }));
-  EXPECT_EQ(g_handler_ident.load(), own_ident.load());
-  EXPECT_EQ(g_handler_ident.load(), *t);
+  EXPECT_EQ(g_handler_ident.load(), s.ident.load());
+  EXPECT_EQ(g_handler_ident.load(), s.started);
   EXPECT_NE(g_handler_ident.load(), get_ident());
   rt_test::sleep_ms(20);
-  EXPECT_EQ(result.load(), 0) << "the handler ended the untimed wait: " << kOutcomes;
-  EXPECT_TRUE(gate.release().has_value());
-  EXPECT_TRUE(wait_for([] { return result.load() != 0; }));
-  EXPECT_EQ(result.load(), 2) << kOutcomes;
+  EXPECT_EQ(s.result.load(), 0) << "the handler ended the untimed wait: " << kOutcomes;
+  s.open();
 }
 
 TEST_F(SignalSafetyTest, GetIdentInAHandlerInALibcThread) {
@@ -335,34 +326,23 @@ TEST_F(SignalSafetyTest, GetIdentInAHandlerInALibcThread) {
 
 TEST_F(SignalSafetyTest, RequestInterruptInAHandlerEndsAThreadsUntimedAcquire) {
   RT_REQUIRES_CONCURRENCY();  // the thread sleeps while main signals it
-  static Lock lock;
-  static std::atomic<int> result;
-  static std::atomic<long> tid;
-  result = 0;
-  tid = 0;
-  ASSERT_TRUE(is_true(lock.acquire(false)));
-  auto t = start_new_thread([] {
-    tid.store(get_native_id());
-    result.store(outcome(lock.acquire()));
-  });
-  ASSERT_TRUE(t.has_value());
-  ASSERT_TRUE(wait_for([] { return tid.load() != 0; }));
-  ASSERT_TRUE(rt_test::wait_until_sleeping(tid.load()));
+  static Sleeper s{.release_after = false};
+  ASSERT_NO_FATAL_FAILURE(s.start());
   rt_test::SignalGuard sig(SIGUSR2, rt_test::count_and_request);
   ASSERT_TRUE(sig.ok());
   std::int64_t t0 = now_ns();
-  ASSERT_EQ(signal_thread(tid.load(), SIGUSR2), 0);
-  bool ended = wait_for([] { return result.load() != 0; }, 20.0);
+  ASSERT_EQ(signal_thread(s.tid.load(), SIGUSR2), 0);
+  bool ended = s.ended(20.0);
   double elapsed = seconds_since(t0);
-  if (!ended) (void)lock.release();  // let it finish: the test fails anyway
+  if (!ended) (void)s.gate.release();  // let it finish: the test fails anyway
   EXPECT_TRUE(ended) << "the request did not end the thread's untimed acquire";
-  EXPECT_EQ(result.load(), 1) << kOutcomes;
+  EXPECT_EQ(s.result.load(), 1) << kOutcomes;
   EXPECT_LT(elapsed, 10.0);
   EXPECT_EQ(g_handler_runs.load(), 1);
   EXPECT_TRUE(rt_test::wait_thread_count(base_count_));
   if (ended) {
-    EXPECT_TRUE(lock.locked()) << "the interrupted acquire changed the lock";
-    EXPECT_TRUE(lock.release().has_value());
+    EXPECT_TRUE(s.gate.locked()) << "the interrupted acquire changed the lock";
+    EXPECT_TRUE(s.gate.release().has_value());
   }
   // The request was the thread's: the main thread has none.
   rt_test::expect_no_pending_request();
@@ -370,33 +350,17 @@ TEST_F(SignalSafetyTest, RequestInterruptInAHandlerEndsAThreadsUntimedAcquire) {
 
 TEST_F(SignalSafetyTest, RequestInterruptInAHandlerEndsAThreadsTimedAcquire) {
   RT_REQUIRES_CONCURRENCY();  // the thread sleeps while main signals it
-  static Lock lock;
-  static std::atomic<int> result;
-  static std::atomic<long> tid;
-  static std::atomic<std::int64_t> waited_ns;
-  result = 0;
-  tid = 0;
-  waited_ns = 0;
-  ASSERT_TRUE(is_true(lock.acquire(false)));
-  auto t = start_new_thread([] {
-    tid.store(get_native_id());
-    std::int64_t t0 = *sys::monotonic_ns();
-    Result<bool> r = lock.acquire(true, 20.0);
-    waited_ns.store(*sys::monotonic_ns() - t0);
-    result.store(outcome(r));
-  });
-  ASSERT_TRUE(t.has_value());
-  ASSERT_TRUE(wait_for([] { return tid.load() != 0; }));
-  ASSERT_TRUE(rt_test::wait_until_sleeping(tid.load()));
+  static Sleeper s{.timeout = 20.0, .release_after = false};
+  ASSERT_NO_FATAL_FAILURE(s.start());
   rt_test::SignalGuard sig(SIGUSR2, rt_test::count_and_request);
   ASSERT_TRUE(sig.ok());
-  ASSERT_EQ(signal_thread(tid.load(), SIGUSR2), 0);
-  EXPECT_TRUE(wait_for([] { return result.load() != 0; }));
-  EXPECT_EQ(result.load(), 1) << kOutcomes;
-  EXPECT_LT(waited_ns.load(), rt_test::to_ns(10.0));
+  ASSERT_EQ(signal_thread(s.tid.load(), SIGUSR2), 0);
+  EXPECT_TRUE(s.ended());
+  EXPECT_EQ(s.result.load(), 1) << kOutcomes;
+  EXPECT_LT(s.waited_ns.load(), rt_test::to_ns(10.0));
   EXPECT_EQ(g_handler_runs.load(), 1);
-  EXPECT_TRUE(lock.locked());
-  EXPECT_TRUE(lock.release().has_value());
+  EXPECT_TRUE(s.gate.locked());
+  EXPECT_TRUE(s.gate.release().has_value());
   EXPECT_TRUE(rt_test::wait_thread_count(base_count_));
 }
 
@@ -437,27 +401,12 @@ TEST_F(SignalSafetyTest, InterruptMainInAThreadsHandlerEndsMainsAcquire) {
   ASSERT_TRUE(usr1.ok() && usr2.ok());
   g_interrupt_main_result = 0;
   g_interrupt_main_ident = 0;
-  static Lock gate, main_lock;
-  static std::atomic<int> result;
-  static std::atomic<long> tid;
-  static std::atomic<Ident> ident;
-  result = 0;
-  tid = 0;
-  ident = 0;
-  ASSERT_TRUE(is_true(gate.acquire(false)));
-  auto t = start_new_thread([] {
-    ident.store(get_ident());
-    tid.store(get_native_id());
-    Result<bool> r = gate.acquire();
-    result.store(outcome(r));
-    if (is_true(r)) (void)gate.release();
-  });
-  ASSERT_TRUE(t.has_value());
-  ASSERT_TRUE(wait_for([] { return tid.load() != 0; }));
-  ASSERT_TRUE(rt_test::wait_until_sleeping(tid.load()));
+  static Sleeper s;
+  static Lock main_lock;
+  ASSERT_NO_FATAL_FAILURE(s.start());
 
   ASSERT_TRUE(is_true(main_lock.acquire(false)));
-  long thread_tid = tid.load();
+  long thread_tid = s.tid.load();
   rt_test::HelperThread sender =
       when_main_sleeps([thread_tid] { signal_thread(thread_tid, SIGUSR2); });
   rt_test::Watchdog dog(20.0, [] { rt_test::rescue_lock(main_lock); });
@@ -472,15 +421,13 @@ TEST_F(SignalSafetyTest, InterruptMainInAThreadsHandlerEndsMainsAcquire) {
   expect_interrupted(r);
   EXPECT_LT(elapsed, 10.0);
   EXPECT_EQ(g_interrupt_main_result.load(), 1);
-  EXPECT_EQ(g_interrupt_main_ident.load(), ident.load()) << "the handler ran elsewhere";
+  EXPECT_EQ(g_interrupt_main_ident.load(), s.ident.load()) << "the handler ran elsewhere";
   EXPECT_EQ(g_handler_runs.load(), 1) << "SIGUSR1's handler did not run once";
   if (main_lock.locked()) {
     EXPECT_TRUE(main_lock.release().has_value());
   }
-  EXPECT_EQ(result.load(), 0) << "the thread's wait ended: " << kOutcomes;
-  EXPECT_TRUE(gate.release().has_value());
-  EXPECT_TRUE(wait_for([] { return result.load() != 0; }));
-  EXPECT_EQ(result.load(), 2) << kOutcomes;
+  EXPECT_EQ(s.result.load(), 0) << "the thread's wait ended: " << kOutcomes;
+  s.open();
   rt_test::expect_no_pending_request();
 }
 

@@ -1,6 +1,7 @@
 // The vDSO's clock_gettime on riscv64 (the kernel's arch/*/vdso linker script).
+// Not inline: internal linkage keeps it out of the GOT (scripts/test, nm check).
 #pragma once
 
 namespace rawthread::arch {
-inline constexpr char kVdsoClockGettime[] = "__vdso_clock_gettime";
+constexpr char kVdsoClockGettime[] = "__vdso_clock_gettime";
 }
