@@ -584,7 +584,11 @@ TEST_F(RacesTest, SignalStormThroughAContendedLock) {
   EXPECT_EQ(s.gave_up.load(), 0);
   EXPECT_EQ(send_failed.load(), 0);
   EXPECT_GE(runs_at_gate, 100 * kWorkers) << "the storm hardly reached the workers";
-  EXPECT_GT(runs_at_work, 50) << "the storm hardly reached the workers while they worked";
+  // Valgrind runs one thread at a time and delivers signals only where it
+  // switches between them: there the storm reaches working threads a few
+  // times, not the hundreds it does natively and under QEMU.
+  EXPECT_GT(runs_at_work, rt_test::under_valgrind() ? 3 : 50)
+      << "the storm hardly reached the workers while they worked";
   EXPECT_FALSE(s.lock.locked());
   // signals still on their way to the main thread: none, they went to workers
   rt_test::expect_no_pending_request();

@@ -111,6 +111,10 @@ struct Variant {
   const char* name;
 };
 
+// How gtest shows a Variant: by name. Its default prints the object's bytes,
+// padding included, which valgrind rightly calls uninitialised.
+[[maybe_unused]] void PrintTo(const Variant& variant, std::ostream* out) { *out << variant.name; }
+
 // A timed acquire's timeout, and how long the parent waits for a child whose
 // request was made: an acquire that finds it ends in microseconds, one that
 // lost it waits out kTimeout (or for ever) and is killed at kMissDeadline.
