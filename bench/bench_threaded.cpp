@@ -1,0 +1,544 @@
+// bench/bench_threaded.cpp: rawthread side by side with pthread (and the
+// std:: wrappers over it), every pair in the same process run, so that their
+// ratio means something on a noisy machine. The process starts and joins a
+// pthread before anything else, as any program with threads has: glibc then
+// pays for its atomics (bench_single measures the process that never did).
+//
+//   uncontended/...   one acquire + release of a free lock (uncontended.hpp)
+//   contended/...     2 and 4 threads doing lock, ++counter, unlock on one
+//                     lock; items_per_second is increments per second, timed
+//                     from the first thread's start to the last one's end
+//   start_join/...    start a thread that does nothing and wait until it is
+//                     gone
+//   timed/...         a 10 ms timed acquire of a held lock: how late it
+//                     returns (counters overshoot_median_us, overshoot_p99_us)
+//   memory/...        1,000 threads with 32 KiB stacks, all blocked on one
+//                     lock: resident anonymous and mapped memory added per
+//                     thread (counters rss_anon_kib_per_thread,
+//                     vm_kib_per_thread), measured in a fork()ed child so
+//                     that no earlier benchmark's memory (glibc's cache of
+//                     stacks) is counted
+//
+// rawthread's threads run only rawthread, std::atomic and memory allocated
+// before they started: no libc (see the README). The pthread side may use
+// anything.
+#include <benchmark/benchmark.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#if __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#define BENCH_HAVE_SINGLE_THREADED 1
+#endif
+
+#include <rawthread/rawthread.hpp>
+
+#include "uncontended.hpp"
+
+namespace {
+
+// ---- Helpers a rawthread thread may call ------------------------------------
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#else
+  asm volatile("" ::: "memory");
+#endif
+}
+
+// CLOCK_MONOTONIC through rawthread (a system call, no libc): the same clock
+// for every kind of thread, read once at each end of a thread's run.
+inline std::int64_t thread_now_ns() noexcept { return *rawthread::sys::monotonic_ns(); }
+
+// Spins a little, then sleeps in short steps, until `go` is set: waiting
+// threads leave the CPU to the main thread that is still starting the others
+// (which matters when everything is pinned to one CPU).
+inline void wait_for(const std::atomic<bool>& go) noexcept {
+  for (int spin = 0; !go.load(std::memory_order_acquire); ++spin) {
+    if (spin < 1000)
+      cpu_relax();
+    else
+      (void)rawthread::sys::sleep_ns(20'000);
+  }
+}
+
+// The main thread's clock (libc's, through the vDSO).
+std::int64_t clock_ns() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+}
+
+void sleep_main(long nanoseconds) {
+  timespec step{0, nanoseconds};
+  nanosleep(&step, nullptr);
+}
+
+struct PthreadMutex {
+  pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+  void lock() noexcept { pthread_mutex_lock(&mutex); }
+  void unlock() noexcept { pthread_mutex_unlock(&mutex); }
+};
+
+// ---- Contended throughput ---------------------------------------------------
+
+constexpr int kMaxThreads = 4;
+// Increments per iteration, over all the threads.
+constexpr long kContendedOps = 1L << 19;
+
+struct alignas(64) Stamp {
+  std::int64_t ns = 0;
+};
+
+template <class L>
+struct Arena {
+  alignas(64) L lock;
+  alignas(64) long counter = 0;
+  alignas(64) std::atomic<int> ready{0};
+  std::atomic<bool> go{false};
+  long ops_per_thread = 0;
+  Stamp start[kMaxThreads];
+  Stamp end[kMaxThreads];
+};
+
+// A thread body for every kind of thread: rawthread, std::atomic and the
+// arena, allocated before the thread started.
+template <class L>
+void contend(Arena<L>* arena, int index) noexcept {
+  arena->ready.fetch_add(1, std::memory_order_release);
+  wait_for(arena->go);
+  arena->start[index].ns = thread_now_ns();
+  for (long i = arena->ops_per_thread; i > 0; --i) {
+    arena->lock.lock();
+    ++arena->counter;
+    arena->lock.unlock();
+  }
+  arena->end[index].ns = thread_now_ns();
+}
+
+struct RawthreadThreads {
+  std::array<rawthread::Thread, kMaxThreads> threads;
+  template <class L>
+  int start(Arena<L>* arena, int n) {
+    for (int i = 0; i < n; ++i) {
+      rawthread::Result<rawthread::Thread> thread = rawthread::start_joinable_thread(contend<L>, arena, i);
+      if (!thread) return i;
+      threads[static_cast<std::size_t>(i)] = std::move(*thread);
+    }
+    return n;
+  }
+  void join(int n) {
+    for (int i = 0; i < n; ++i) (void)threads[static_cast<std::size_t>(i)].join();
+  }
+};
+
+struct Pthreads {
+  struct Args {
+    void* arena;
+    int index;
+  };
+  std::array<pthread_t, kMaxThreads> threads{};
+  std::array<Args, kMaxThreads> args{};
+  template <class L>
+  static void* body(void* arg) {
+    auto* args = static_cast<Args*>(arg);
+    contend<L>(static_cast<Arena<L>*>(args->arena), args->index);
+    return nullptr;
+  }
+  template <class L>
+  int start(Arena<L>* arena, int n) {
+    for (int i = 0; i < n; ++i) {
+      auto slot = static_cast<std::size_t>(i);
+      args[slot] = Args{arena, i};
+      if (pthread_create(&threads[slot], nullptr, &body<L>, &args[slot]) != 0) return i;
+    }
+    return n;
+  }
+  void join(int n) {
+    for (int i = 0; i < n; ++i) pthread_join(threads[static_cast<std::size_t>(i)], nullptr);
+  }
+};
+
+struct StdThreads {
+  std::array<std::thread, kMaxThreads> threads;
+  template <class L>
+  int start(Arena<L>* arena, int n) {
+    for (int i = 0; i < n; ++i) threads[static_cast<std::size_t>(i)] = std::thread(contend<L>, arena, i);
+    return n;
+  }
+  void join(int n) {
+    for (int i = 0; i < n; ++i) threads[static_cast<std::size_t>(i)].join();
+  }
+};
+
+template <class Threads, class L>
+void contended(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  const long per_thread = kContendedOps / n;
+  for (auto _ : state) {
+    auto arena = std::make_unique<Arena<L>>();
+    arena->ops_per_thread = per_thread;
+    Threads threads;
+    const int started = threads.start(arena.get(), n);
+    while (arena->ready.load(std::memory_order_acquire) < started) sched_yield();
+    arena->go.store(true, std::memory_order_release);
+    threads.join(started);
+    if (started != n) {
+      state.SkipWithError("could not start a thread");
+      break;
+    }
+    if (arena->counter != n * per_thread) {
+      state.SkipWithError("the lock lost increments");
+      break;
+    }
+    std::int64_t first = arena->start[0].ns, last = arena->end[0].ns;
+    for (int i = 1; i < n; ++i) {
+      first = std::min(first, arena->start[i].ns);
+      last = std::max(last, arena->end[i].ns);
+    }
+    state.SetIterationTime(static_cast<double>(last - first) / 1e9);
+  }
+  state.SetItemsProcessed(state.iterations() * n * per_thread);
+}
+
+// ---- Thread start + join ----------------------------------------------------
+
+void start_join_rawthread(benchmark::State& state) {
+  for (auto _ : state) {
+    rawthread::Result<rawthread::Thread> thread = rawthread::start_joinable_thread([]() noexcept {});
+    if (!thread) {
+      state.SkipWithError(thread.error().message);
+      break;
+    }
+    (void)thread->join();
+  }
+}
+
+// start_new_thread has no handle: wait until thread_count() says the thread
+// is gone, its stack unmapped.
+void start_new_thread_rawthread(benchmark::State& state) {
+  for (auto _ : state) {
+    rawthread::Result<rawthread::Ident> ident = rawthread::start_new_thread([]() noexcept {});
+    if (!ident) {
+      state.SkipWithError(ident.error().message);
+      break;
+    }
+    while (rawthread::thread_count() != 0) sched_yield();
+  }
+}
+
+void* pthread_nothing(void*) { return nullptr; }
+
+void start_join_pthread(benchmark::State& state) {
+  for (auto _ : state) {
+    pthread_t thread;
+    if (pthread_create(&thread, nullptr, pthread_nothing, nullptr) != 0) {
+      state.SkipWithError("pthread_create failed");
+      break;
+    }
+    pthread_join(thread, nullptr);
+  }
+}
+
+void start_join_std_thread(benchmark::State& state) {
+  for (auto _ : state) {
+    std::thread thread([] {});
+    thread.join();
+  }
+}
+
+// ---- Timed acquire of a held lock --------------------------------------------
+
+constexpr int kTimedSamples = 100;
+constexpr std::int64_t kTimedNs = 10'000'000;  // 10 ms
+
+void report_overshoot(benchmark::State& state, std::vector<double>& overshoot_us) {
+  if (overshoot_us.empty()) return;
+  std::sort(overshoot_us.begin(), overshoot_us.end());
+  const std::size_t n = overshoot_us.size();
+  const double median = n % 2 ? overshoot_us[n / 2] : (overshoot_us[n / 2 - 1] + overshoot_us[n / 2]) / 2;
+  // The nearest rank: the smallest sample with at least 99 % at or below it.
+  const auto rank = static_cast<std::size_t>(std::ceil(0.99 * static_cast<double>(n)));
+  state.counters["overshoot_median_us"] = median;
+  state.counters["overshoot_p99_us"] = overshoot_us[std::max<std::size_t>(rank, 1) - 1];
+}
+
+void timed_rawthread(benchmark::State& state) {
+  rawthread::Lock lock;
+  (void)lock.acquire();
+  std::vector<double> overshoot_us;
+  overshoot_us.reserve(kTimedSamples);
+  for (auto _ : state) {
+    const std::int64_t begin = clock_ns();
+    rawthread::Result<bool> got = lock.acquire(true, 0.010);
+    const std::int64_t end = clock_ns();
+    if (!got || *got) {
+      state.SkipWithError("the timed acquire of a held Lock did not time out");
+      break;
+    }
+    overshoot_us.push_back(static_cast<double>(end - begin - kTimedNs) / 1e3);
+  }
+  (void)lock.release();
+  report_overshoot(state, overshoot_us);
+}
+
+// The mutex is held by this thread: a normal mutex locked again by its owner
+// waits (POSIX: deadlocks), here until the deadline.
+void timed_pthread(benchmark::State& state) {
+  pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+  pthread_mutex_lock(&mutex);
+  std::vector<double> overshoot_us;
+  overshoot_us.reserve(kTimedSamples);
+  for (auto _ : state) {
+    const std::int64_t begin = clock_ns();
+    const std::int64_t at = begin + kTimedNs;
+    const timespec deadline{static_cast<time_t>(at / 1'000'000'000), static_cast<long>(at % 1'000'000'000)};
+    const int rc = pthread_mutex_clocklock(&mutex, CLOCK_MONOTONIC, &deadline);
+    const std::int64_t end = clock_ns();
+    if (rc != ETIMEDOUT) {
+      state.SkipWithError("pthread_mutex_clocklock of a held mutex did not time out");
+      break;
+    }
+    overshoot_us.push_back(static_cast<double>(end - begin - kTimedNs) / 1e3);
+  }
+  pthread_mutex_unlock(&mutex);
+  report_overshoot(state, overshoot_us);
+}
+
+// ---- Memory per blocked thread ------------------------------------------------
+
+constexpr int kMemoryThreads = 1000;
+constexpr long kMemoryStack = 32768;
+
+struct Memory {
+  long anon_kib = 0;  // RssAnon: resident anonymous memory
+  long vm_kib = 0;    // VmSize: mapped memory
+};
+
+// From /proc/self/status, read into a buffer on the stack (no malloc to move
+// the numbers). Anonymous memory only: the pages of code and libraries that
+// run for the first time meanwhile are file pages, and not the threads'.
+bool read_memory(Memory& out) {
+  char text[8192];
+  int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t got = 0, n = 0;
+  while (got < static_cast<ssize_t>(sizeof text) - 1 &&
+         (n = read(fd, text + got, sizeof text - 1 - static_cast<std::size_t>(got))) > 0)
+    got += n;
+  close(fd);
+  if (got <= 0) return false;
+  text[got] = '\0';
+  const char* anon = std::strstr(text, "\nRssAnon:");
+  const char* vm = std::strstr(text, "\nVmSize:");
+  return anon && vm && std::sscanf(anon, "\nRssAnon: %ld", &out.anon_kib) == 1 &&
+         std::sscanf(vm, "\nVmSize: %ld", &out.vm_kib) == 1;
+}
+
+struct MemoryResult {
+  double anon_kib = 0;
+  double vm_kib = 0;
+  int started = 0;
+  bool ok = false;
+};
+
+std::atomic<int> memory_arrived{0};
+rawthread::Lock memory_gate_raw;
+pthread_mutex_t memory_gate_pthread = PTHREAD_MUTEX_INITIALIZER;
+
+// Waits until `n` threads said they are about to block, then a little longer
+// for the last of them to be asleep.
+void wait_arrived(int n) {
+  while (memory_arrived.load(std::memory_order_acquire) < n) sleep_main(1'000'000);
+  sleep_main(50'000'000);
+}
+
+MemoryResult per_thread(const Memory& before, const Memory& after, int started) {
+  MemoryResult result;
+  result.started = started;
+  result.ok = started == kMemoryThreads;
+  result.anon_kib = static_cast<double>(after.anon_kib - before.anon_kib) / started;
+  result.vm_kib = static_cast<double>(after.vm_kib - before.vm_kib) / started;
+  return result;
+}
+
+MemoryResult memory_rawthread_child() {
+  std::vector<rawthread::Thread> threads;
+  threads.reserve(kMemoryThreads);
+  if (!rawthread::stack_size(kMemoryStack)) return {};
+  memory_gate_raw.lock();
+  Memory before, after;
+  if (!read_memory(before)) return {};
+  for (int i = 0; i < kMemoryThreads; ++i) {
+    rawthread::Result<rawthread::Thread> thread = rawthread::start_joinable_thread([]() noexcept {
+      memory_arrived.fetch_add(1, std::memory_order_release);
+      memory_gate_raw.lock();
+      memory_gate_raw.unlock();
+    });
+    if (!thread) break;
+    threads.push_back(std::move(*thread));
+  }
+  const int started = static_cast<int>(threads.size());
+  wait_arrived(started);
+  const bool read = read_memory(after);
+  memory_gate_raw.unlock();
+  for (rawthread::Thread& thread : threads) (void)thread.join();
+  if (!read || started == 0) return {};
+  return per_thread(before, after, started);
+}
+
+void* memory_pthread_body(void*) {
+  memory_arrived.fetch_add(1, std::memory_order_release);
+  pthread_mutex_lock(&memory_gate_pthread);
+  pthread_mutex_unlock(&memory_gate_pthread);
+  return nullptr;
+}
+
+MemoryResult memory_pthread_child() {
+  std::vector<pthread_t> threads(kMemoryThreads);
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  // glibc adds its guard page (one page by default) to this size, and keeps
+  // its thread descriptor and static TLS inside it.
+  if (pthread_attr_setstacksize(&attr, kMemoryStack) != 0) return {};
+  pthread_mutex_lock(&memory_gate_pthread);
+  Memory before, after;
+  if (!read_memory(before)) return {};
+  int started = 0;
+  while (started < kMemoryThreads &&
+         pthread_create(&threads[static_cast<std::size_t>(started)], &attr, memory_pthread_body, nullptr) == 0)
+    ++started;
+  wait_arrived(started);
+  const bool read = read_memory(after);
+  pthread_mutex_unlock(&memory_gate_pthread);
+  for (int i = 0; i < started; ++i) pthread_join(threads[static_cast<std::size_t>(i)], nullptr);
+  pthread_attr_destroy(&attr);
+  if (!read || started == 0) return {};
+  return per_thread(before, after, started);
+}
+
+// Runs `measure` in a fork()ed child and hands its result back through a pipe.
+bool in_child(MemoryResult (*measure)(), MemoryResult& out) {
+  int fds[2];
+  if (pipe(fds) != 0) return false;
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return false;
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    const MemoryResult result = measure();
+    const bool sent = write(fds[1], &result, sizeof result) == static_cast<ssize_t>(sizeof result);
+    _exit(sent ? 0 : 1);
+  }
+  close(fds[1]);
+  std::size_t got = 0;
+  auto* bytes = reinterpret_cast<char*>(&out);
+  while (got < sizeof out) {
+    const ssize_t n = read(fds[0], bytes + got, sizeof out - got);
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return got == sizeof out && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+template <MemoryResult (*Measure)()>
+void memory(benchmark::State& state) {
+  MemoryResult result;
+  for (auto _ : state) {
+    if (!in_child(Measure, result) || !result.ok) {
+      state.SkipWithError("could not start 1000 threads with 32 KiB stacks");
+      break;
+    }
+  }
+  state.counters["threads"] = result.started;
+  state.counters["rss_anon_kib_per_thread"] = result.anon_kib;
+  state.counters["vm_kib_per_thread"] = result.vm_kib;
+}
+
+void register_all() {
+  bench::register_uncontended();
+
+  for (auto* b : {
+           benchmark::RegisterBenchmark("contended/rawthread_threads+rawthread_lock",
+                                        contended<RawthreadThreads, rawthread::Lock>),
+           benchmark::RegisterBenchmark("contended/pthreads+pthread_mutex",
+                                        contended<Pthreads, PthreadMutex>),
+           benchmark::RegisterBenchmark("contended/std_threads+std_mutex",
+                                        contended<StdThreads, std::mutex>),
+           // The lock without the threads: rawthread's Lock in pthreads.
+           benchmark::RegisterBenchmark("contended/pthreads+rawthread_lock",
+                                        contended<Pthreads, rawthread::Lock>),
+       })
+    b->ArgName("threads")->Arg(2)->Arg(4)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+  for (auto* b : {
+           benchmark::RegisterBenchmark("start_join/rawthread_joinable", start_join_rawthread),
+           benchmark::RegisterBenchmark("start_join/rawthread_new_thread_count", start_new_thread_rawthread),
+           benchmark::RegisterBenchmark("start_join/pthread", start_join_pthread),
+           benchmark::RegisterBenchmark("start_join/std_thread", start_join_std_thread),
+       })
+    b->Unit(benchmark::kMicrosecond);
+
+  for (auto* b : {
+           benchmark::RegisterBenchmark("timed/rawthread_lock", timed_rawthread),
+           benchmark::RegisterBenchmark("timed/pthread_mutex_clocklock", timed_pthread),
+       })
+    b->Iterations(kTimedSamples)->Unit(benchmark::kMillisecond);
+
+  for (auto* b : {
+           benchmark::RegisterBenchmark("memory/rawthread", memory<memory_rawthread_child>),
+           benchmark::RegisterBenchmark("memory/pthread", memory<memory_pthread_child>),
+       })
+    b->Iterations(1)->Unit(benchmark::kMillisecond);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Make glibc multi-threaded for good (it never goes back), as in any
+  // program that has started a thread.
+  pthread_t first;
+  if (pthread_create(&first, nullptr, pthread_nothing, nullptr) != 0) {
+    std::fprintf(stderr, "bench_threaded: pthread_create failed\n");
+    return 1;
+  }
+  pthread_join(first, nullptr);
+
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  register_all();
+  benchmark::AddCustomContext("process", "threaded: started and joined a pthread first");
+#if BENCH_HAVE_SINGLE_THREADED
+  benchmark::AddCustomContext("libc_single_threaded", __libc_single_threaded ? "yes" : "no");
+#endif
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
