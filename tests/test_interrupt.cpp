@@ -295,6 +295,37 @@ TEST_F(InterruptTest, HandlerRequestingAnInterruptEndsAnUntimedAcquire) {
   expect_no_pending_request();
 }
 
+// The lock the next test's handler frees before it requests the interrupt.
+Lock g_freed_by_handler;
+void release_and_request(int) {
+  g_handler_runs.fetch_add(1);
+  (void)g_freed_by_handler.release();  // async-signal-safe
+  request_interrupt();
+}
+
+TEST_F(InterruptTest, ARequestBeatsALockThatCameFreeInTheSameHandler) {
+  // The handler that cuts the wait short frees the lock and then requests an
+  // interrupt: when the wait returns EINTR the lock is free, and the request
+  // must still win. The acquire returns interrupted, the lock stays free and
+  // no request is left pending (taking the lock instead would leave one).
+  RT_REQUIRES_CONCURRENCY();  // main must sleep on a held lock
+  rt_test::SignalGuard sig(SIGUSR1, release_and_request);
+  ASSERT_TRUE(sig.ok());
+  ASSERT_TRUE(rt_test::is_true(g_freed_by_handler.acquire()));
+  long tid = main_tid_;
+  rt_test::HelperThread sender = when_main_sleeps([tid] { rt_test::tgkill_main(tid, SIGUSR1); });
+  rt_test::Watchdog dog(20.0, [] { rt_test::rescue_lock(g_freed_by_handler); });
+  Result<bool> r = g_freed_by_handler.acquire();
+  dog.dismiss();
+  sender.join();
+  EXPECT_FALSE(dog.fired());
+  expect_interrupted(r);
+  EXPECT_EQ(g_handler_runs.load(), 1);
+  EXPECT_FALSE(g_freed_by_handler.locked()) << "the acquire took the lock its handler freed";
+  if (g_freed_by_handler.locked()) (void)g_freed_by_handler.release();
+  expect_no_pending_request();
+}
+
 TEST_F(InterruptTest, HandlerWithoutRequestDoesNotEndTheWait) {
   // A handler that requests nothing: the timed acquire waits its full time
   // (EINTR, then it waits again until the same deadline).

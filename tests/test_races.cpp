@@ -451,7 +451,7 @@ TEST_F(RacesTest, SignalStormThroughAContendedLock) {
     std::atomic<long> tids[kWorkers];
     std::atomic<int> ready{0}, finished{0};
     std::atomic<long> timed{0}, untimed{0}, timeouts{0}, early{0}, interrupted{0}, errors{0};
-    std::atomic<long> gave_up{0};
+    std::atomic<long> gave_up{0}, unpaced{0};
     const Step* plan = nullptr;
     long per_worker = 0;
   };
@@ -461,7 +461,7 @@ TEST_F(RacesTest, SignalStormThroughAContendedLock) {
   s.finished = 0;
   for (auto& tid : s.tids) tid = 0;
   for (auto* a : {&s.timed, &s.untimed, &s.timeouts, &s.early, &s.interrupted, &s.errors,
-                  &s.gave_up})
+                  &s.gave_up, &s.unpaced})
     *a = 0;
 
   // A third of the acquires untimed, the rest timed with 0.5 .. 2 ms.
@@ -500,7 +500,23 @@ TEST_F(RacesTest, SignalStormThroughAContendedLock) {
         s.finished.fetch_add(1);
       };
       const Step* mine = s.plan + me * s.per_worker;
+      // Paced: at 64 checkpoints a worker waits (20 ms at most) for the
+      // handler to have run again since its last one, so that the storm
+      // overlaps the work however fast the work is (clang's build does the
+      // 200,000 increments in 10 ms) and however late the sender gets a CPU.
+      const long pace = s.per_worker / 64;
+      int handler_runs_seen = g_handler_runs.load();
       for (long k = 0; k < s.per_worker; ++k) {
+        if (k % pace == pace - 1) {
+          const std::int64_t until = *rawthread::sys::monotonic_ns() + 20'000'000;
+          while (g_handler_runs.load() == handler_runs_seen) {
+            if (*rawthread::sys::monotonic_ns() > until) {
+              s.unpaced.fetch_add(1);
+              break;
+            }
+          }
+          handler_runs_seen = g_handler_runs.load();
+        }
         const Step step = mine[k];
         if (step.timeout < 0) {
           Result<bool> r = s.lock.acquire();
@@ -552,9 +568,9 @@ TEST_F(RacesTest, SignalStormThroughAContendedLock) {
   });
   // The storm begins while the workers wait at the gate, asleep in lock()'s
   // untimed futex wait, which no handler may end: a hundred handler runs
-  // each before the gate opens. How often the handler runs once they work
-  // is the scheduler's business (on an idle machine the work takes ~0.1 s,
-  // and signals sent to a worker that waits for a CPU merge into one).
+  // each before the gate opens. Once they work, their checkpoints keep the
+  // storm on them (signals sent to a worker that waits for a CPU still merge
+  // into one).
   EXPECT_TRUE(rt_test::wait_for([] { return g_handler_runs.load() >= 100 * kWorkers; }))
       << "the handler ran only " << g_handler_runs.load() << " times";
   const int runs_at_gate = g_handler_runs.load();
@@ -571,9 +587,9 @@ TEST_F(RacesTest, SignalStormThroughAContendedLock) {
   std::printf(
       "signal storm: %d workers x %ld increments in %.2f s; %ld signals sent, the handler ran "
       "%d times at the gate and %d while they worked; %ld untimed, %ld timed acquires, "
-      "%ld timeouts\n",
+      "%ld timeouts; %ld of %d checkpoints saw no handler run within 20 ms\n",
       kWorkers, per_worker, seconds, sent.load(), runs_at_gate, runs_at_work, s.untimed.load(),
-      s.timed.load(), s.timeouts.load());
+      s.timed.load(), s.timeouts.load(), s.unpaced.load(), 64 * kWorkers);
   std::fflush(stdout);
 
   EXPECT_EQ(s.counter, kWorkers * per_worker);
