@@ -410,6 +410,19 @@ TEST_F(InterruptTest, RequestInAHandlerWhileMainIsNotWaitingStaysPending) {
 
 // ---------------------------------------------------------------- pending requests
 
+TEST_F(InterruptTest, PendingRequestEndsTheNextAcquireOfAFreeLock) {
+  // The request ends the next blocking acquire at once even though the lock
+  // is free: untimed and timed alike, the lock is not taken.
+  Lock lock;
+  request_interrupt();
+  expect_interrupted(lock.acquire());
+  EXPECT_FALSE(lock.locked());
+  request_interrupt();
+  expect_interrupted(lock.acquire(true, 5.0));
+  EXPECT_FALSE(lock.locked());
+  expect_no_pending_request();
+}
+
 TEST_F(InterruptTest, PendingRequestEndsTheNextUntimedAcquire) {
   static Lock lock;
   ASSERT_TRUE(rt_test::is_true(lock.acquire()));
