@@ -34,6 +34,12 @@
 // boundaries from the check's load to the system call instruction miss on
 // x86_64; with the check moved before the arm (src/lock_wait.hpp), the 20
 // from the check to the arm's store of the seconds.
+// The stale-collapse variant proves the [interrupt: recheck] step of
+// src/lock_wait.hpp: its handler requests and then consumes its own request,
+// leaving only the collapse; a timed acquire (kStaleTimeout) must then time
+// out, and no sooner. With the recheck replaced by `return timed_out`, the 19
+// boundaries from the arm's store of the seconds to the system call
+// instruction return false at once on x86_64.
 //
 // Native only: qemu-user implements no ptrace (RAWTHREAD_TEST_EMULATED=1, or
 // PTRACE_TRACEME fails), and a kernel may refuse it (seccomp, no single-step
@@ -109,6 +115,14 @@ struct Variant {
   bool via_interrupt_main;  // else request_interrupt()
   bool timed;               // acquire(true, kTimeout), else acquire()
   const char* name;
+  // The stale collapse: the handler calls request_interrupt() and then
+  // consumes that request itself (a blocking acquire of a free spare lock,
+  // which returns interrupted at once), so the request is gone but the
+  // collapse of the armed deadline stays. The child's acquire is timed,
+  // kStaleTimeout: a futex call refused (EINVAL) with no request pending must
+  // not end it; it must time out (false) no sooner than kStaleTimeout, the
+  // [interrupt: recheck] step of src/lock_wait.hpp.
+  bool stale_collapse = false;
 };
 
 // How gtest shows a Variant: by name. Its default prints the object's bytes,
@@ -122,15 +136,35 @@ constexpr double kTimeout = 5.0;
 constexpr double kMissDeadline = 2.0;
 static_assert(kMissDeadline < kTimeout);
 
+// The stale-collapse variant's timeout: short, since every one of its
+// children sleeps it out; and in nanoseconds, rounded up.
+constexpr double kStaleTimeout = 0.005;
+constexpr std::int64_t kStaleTimeoutNs =
+    static_cast<std::int64_t>(kStaleTimeout * 1e9) +
+    (static_cast<double>(static_cast<std::int64_t>(kStaleTimeout * 1e9)) < kStaleTimeout * 1e9);
+static_assert(kStaleTimeout < kMissDeadline);
+
 // The child's exit codes. Refused ptrace calls exit with kNoTrace + errno.
+// The stale-collapse variant exits with kExitFalse only if its acquire
+// returned false no sooner than kStaleTimeout; false sooner is
+// kExitFalseEarly + how soon, in kEarlySlots-ths of the timeout.
 constexpr int kExitInterrupted = 10, kExitTrue = 11, kExitFalse = 12, kExitOtherError = 13,
-              kExitNoHandler = 20, kExitNotHeld = 21, kExitNoTrace = 100;
+              kExitNoHandler = 20, kExitNotHeld = 21, kExitFalseEarly = 30, kEarlySlots = 50,
+              kExitNoTrace = 100;
+static_assert(kExitFalseEarly + kEarlySlots <= kExitNoTrace);
 
 // The lock each child holds and then acquires again. The parent never takes
 // it; the child's copy is at the same address, which tells its futex call apart.
 Lock g_lock;
+// Free, and taken (then at once released) only by the stale-collapse handler.
+Lock g_spare;
 
 void request_in_handler(int) { rawthread::request_interrupt(); }
+void stale_collapse_in_handler(int) {
+  rawthread::request_interrupt();
+  Result<bool> r = g_spare.acquire();  // interrupted at once: the request is consumed
+  if (r.has_value() && *r) (void)g_spare.release();
+}
 void interrupt_main_in_handler(int) { (void)rawthread::interrupt_main(SIGUSR2); }
 
 // The child: never returns. Its first stop (SIGSTOP) is where the parent
@@ -140,7 +174,9 @@ void interrupt_main_in_handler(int) { (void)rawthread::interrupt_main(SIGUSR2); 
   std::memset(&sa, 0, sizeof sa);
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;  // no SA_RESTART, as Python installs handlers
-  sa.sa_handler = v.via_interrupt_main ? interrupt_main_in_handler : request_in_handler;
+  sa.sa_handler = v.stale_collapse       ? stale_collapse_in_handler
+                  : v.via_interrupt_main ? interrupt_main_in_handler
+                                         : request_in_handler;
   if (::sigaction(SIGUSR1, &sa, nullptr) != 0) ::_exit(kExitNoHandler);
   sa.sa_handler = rt_test::count_only;  // handled, so that interrupt_main sends it
   if (::sigaction(SIGUSR2, &sa, nullptr) != 0) ::_exit(kExitNoHandler);
@@ -156,6 +192,20 @@ void interrupt_main_in_handler(int) { (void)rawthread::interrupt_main(SIGUSR2); 
   if (::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0)
     ::_exit(kExitNoTrace + std::min(errno, 155));
   ::kill(::getpid(), SIGSTOP);  // the tracer takes over here
+  if (v.stale_collapse) {
+    timespec t0, t1;
+    ::clock_gettime(CLOCK_MONOTONIC, &t0);
+    Result<bool> r = g_lock.acquire(true, kStaleTimeout);
+    ::clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (!r.has_value())
+      ::_exit(r.error().kind == Errc::interrupted ? kExitInterrupted : kExitOtherError);
+    if (*r) ::_exit(kExitTrue);
+    const std::int64_t elapsed =
+        (static_cast<std::int64_t>(t1.tv_sec) - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec);
+    if (elapsed >= kStaleTimeoutNs) ::_exit(kExitFalse);
+    ::_exit(kExitFalseEarly +
+            static_cast<int>(std::max<std::int64_t>(0, elapsed) * kEarlySlots / kStaleTimeoutNs));
+  }
   Result<bool> r = v.timed ? g_lock.acquire(true, kTimeout) : g_lock.acquire();
   if (r.has_value()) ::_exit(*r ? kExitTrue : kExitFalse);
   ::_exit(r.error().kind == Errc::interrupted ? kExitInterrupted : kExitOtherError);
@@ -191,6 +241,13 @@ std::string describe_status(int status) {
       case kExitNoHandler: return "child: sigaction failed";
       case kExitNotHeld: return "child: could not take the lock first";
       default: break;
+    }
+    if (code >= kExitFalseEarly && code < kExitFalseEarly + kEarlySlots) {
+      std::snprintf(buf, sizeof buf, "timed out (false) early: after %.2f to %.2f ms of the %g",
+                    (code - kExitFalseEarly) * kStaleTimeout * 1e3 / kEarlySlots,
+                    (code - kExitFalseEarly + 1) * kStaleTimeout * 1e3 / kEarlySlots,
+                    kStaleTimeout * 1e3);
+      return buf;
     }
     if (code >= kExitNoTrace)
       return std::string("child: PTRACE_TRACEME failed: ") + std::strerror(code - kExitNoTrace);
@@ -234,9 +291,10 @@ long blocked_in(pid_t pid) {
 // from 10 microseconds on, so that a child that ends at once costs little.
 // After the handler's request no acquire sleeps: a child found asleep in its
 // futex call for kAsleepPolls polls in a row lost it, and is killed at once
-// (-3) rather than at the deadline.
+// (-3) rather than at the deadline; unless not `asleep_is_lost` (the stale
+// collapse, whose child rightly sleeps until its deadline).
 constexpr int kAsleepPolls = 10;
-int wait_exit(pid_t pid, double seconds) {
+int wait_exit(pid_t pid, double seconds, bool asleep_is_lost) {
   std::int64_t deadline = now_ns() + rt_test::to_ns(seconds);
   long pause_ns = 10000;
   int status = 0, asleep = 0;
@@ -244,7 +302,7 @@ int wait_exit(pid_t pid, double seconds) {
     pid_t got = waitpid_eintr(pid, &status, WNOHANG);
     if (got == pid) return status;
     if (got < 0) return -2;
-    if (pause_ns >= 1000000)
+    if (asleep_is_lost && pause_ns >= 1000000)
       asleep = process_state(pid) == 'S' && blocked_in(pid) == __NR_futex ? asleep + 1 : 0;
     if (asleep >= kAsleepPolls || now_ns() >= deadline) {
       ::kill(pid, SIGKILL);
@@ -365,8 +423,8 @@ class Tracee {
   }
 
   // After release(): the child's wait status, as wait_exit returns it.
-  int finish(double seconds) {
-    int status = wait_exit(pid_, seconds);
+  int finish(double seconds, bool asleep_is_lost = true) {
+    int status = wait_exit(pid_, seconds, asleep_is_lost);
     reaped_ = status != -2;
     return status;
   }
@@ -565,6 +623,9 @@ TEST_P(WindowTest, SignalAtEveryInstructionBoundary) {
   // The sweep: SIGUSR1 before the instruction at boundary k runs.
   constexpr int kMaxAttempts = 50;  // runs of one k whose path differs (a clock read retried)
   constexpr std::size_t kMaxMisses = 32;
+  // The stale collapse's handler consumes its own request: its acquire must
+  // time out, and not early.
+  const int expected = v.stale_collapse ? kExitFalse : kExitInterrupted;
   long children = 0, steps = 0, reruns = 0;
   std::vector<Miss> misses;
   for (long k = 0; k <= n && misses.size() < kMaxMisses; ++k) {
@@ -582,8 +643,8 @@ TEST_P(WindowTest, SignalAtEveryInstructionBoundary) {
       }
       done = true;
       ASSERT_TRUE(t.release(SIGUSR1)) << t.error();
-      int status = t.finish(kMissDeadline);
-      if (!(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == kExitInterrupted))
+      int status = t.finish(kMissDeadline, /*asleep_is_lost=*/!v.stale_collapse);
+      if (!(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == expected))
         misses.push_back(Miss{k, path[static_cast<std::size_t>(k)], describe_status(status)});
     }
     ASSERT_TRUE(done) << "k = " << k << ": the child left the calibrated path in all "
@@ -608,14 +669,21 @@ TEST_P(WindowTest, SignalAtEveryInstructionBoundary) {
     report += line + m.outcome;
   }
   EXPECT_TRUE(misses.empty()) << misses.size() << (misses.size() >= kMaxMisses ? "+" : "")
-                              << " boundaries where the handler's request did not end the "
-                                 "acquire (the sweep stops after "
+                              << (v.stale_collapse
+                                      ? " boundaries where the acquire did not time out (false) "
+                                        "after its full timeout, though the handler consumed "
+                                        "its own request (the sweep stops after "
+                                      : " boundaries where the handler's request did not end the "
+                                        "acquire (the sweep stops after ")
                               << kMaxMisses << "):" << report;
 }
 
 TEST_P(WindowTest, SignalWhileAsleepInTheFutex) {
   RT_REQUIRES_PTRACE();
   const Variant& v = GetParam();
+  if (v.stale_collapse)
+    GTEST_SKIP() << "stale collapse: its handler consumes its own request, and its child sleeps "
+                    "only kStaleTimeout, too short to be seen asleep reliably";
   Tracee t(v);
   ASSERT_TRUE(t.ok()) << t.error();
   ASSERT_TRUE(t.release(0)) << t.error();
@@ -643,8 +711,10 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Variant{false, true, "request_interrupt, timed"},
                       Variant{false, false, "request_interrupt, untimed"},
                       Variant{true, true, "interrupt_main, timed"},
-                      Variant{true, false, "interrupt_main, untimed"}),
+                      Variant{true, false, "interrupt_main, untimed"},
+                      Variant{false, true, "stale collapse, timed", true}),
     [](const ::testing::TestParamInfo<Variant>& info) {
+      if (info.param.stale_collapse) return std::string("StaleCollapseTimed");
       return std::string(info.param.via_interrupt_main ? "InterruptMain" : "RequestInterrupt") +
              (info.param.timed ? "Timed" : "Untimed");
     });
