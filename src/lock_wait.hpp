@@ -64,8 +64,8 @@ Outcome wait(Ops ops, const kernel::Timespec* deadline, interrupt::Target* targe
     // Sleeps only while the word still reads sleep_on: a release since the
     // mark makes the kernel return EAGAIN at once, so no wake-up is lost.
     long ret = kernel::futex_wait(&ops.word, sleep_on, sleep_until);    // [lock: sleep]
-    if (ret == -ETIMEDOUT || (ret == -EINVAL && target != nullptr)) {
-      if (target == nullptr) return Outcome::timed_out;
+    if (ret == -ETIMEDOUT && target == nullptr) return Outcome::timed_out;
+    if (target != nullptr && (ret == -ETIMEDOUT || ret == -EINVAL)) {
       // Passed (ETIMEDOUT), or collapsed by a request (EINVAL): it is this
       // wait's request, or a stale one's collapse, which must not end the
       // wait early.
