@@ -20,7 +20,6 @@
 #include "page_size.hpp"
 #include "runtime.hpp"
 #include "kernel.hpp"
-#include "main_thread.hpp"
 #include "tls.hpp"
 
 // arch/<arch>/clone.S, exit.S
@@ -196,22 +195,6 @@ bool forked_away(const Control* self) noexcept { return self->pid != kernel::get
 }  // namespace detail
 
 Ident get_ident() noexcept { return arch::thread_pointer(); }
-
-long get_native_id() noexcept {
-  if (const Control* self = control::own()) return self->tid.load(std::memory_order_relaxed);
-  return kernel::gettid();  // exact after fork() too, where a cached tid would be the parent's
-}
-
-namespace detail {
-// Stable for the thread's lifetime and across fork(), like an ident: an RLock
-// the main thread held as fork() was called stays its own in the child.
-std::uint32_t owner_id() noexcept {
-  if (const Control* self = control::own())
-    return static_cast<std::uint32_t>(self->tid.load(std::memory_order_relaxed));
-  if (main_thread::is_current()) return static_cast<std::uint32_t>(main_thread::tid());
-  return static_cast<std::uint32_t>(kernel::gettid());
-}
-}  // namespace detail
 
 void exit_thread() noexcept {
   if (Control* self = control::own()) finish(self);

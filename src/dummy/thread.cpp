@@ -12,7 +12,6 @@
 
 #include "errors.hpp"
 #include "kernel.hpp"
-#include "main_thread.hpp"
 #include "page_size.hpp"
 #include "runtime.hpp"
 #include "started.hpp"
@@ -100,15 +99,6 @@ Result<Started> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,
 }  // namespace detail
 
 Ident get_ident() noexcept { return kIdent; }
-
-long get_native_id() noexcept { return kernel::gettid(); }
-
-namespace detail {
-std::uint32_t owner_id() noexcept {
-  if (main_thread::is_current()) return static_cast<std::uint32_t>(main_thread::tid());
-  return static_cast<std::uint32_t>(kernel::gettid());
-}
-}  // namespace detail
 
 void exit_thread() noexcept {
   if (innermost != nullptr) __builtin_longjmp(innermost->landing, 1);
