@@ -170,9 +170,11 @@ inline int wait_child(pid_t pid, double seconds) {
 
 inline long gettid_now() { return static_cast<long>(::syscall(SYS_gettid)); }
 
-// Number of lines in /proc/self/maps: one per mapping. Reads with plain
-// read() into a static buffer so counting allocates nothing.
-inline long maps_lines() {
+// Number of lines in /proc/self/maps as they are, with the stacks of ended
+// threads the library keeps for reuse: one per mapping (a thread's stack is
+// two, its guard page and the rest). Reads with plain read() into a static
+// buffer so counting allocates nothing.
+inline long maps_lines_with_cache() {
   int fd = ::open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
   static char buf[1 << 16];
@@ -187,8 +189,17 @@ inline long maps_lines() {
   return lines;
 }
 
+// The same once the stacks kept for reuse are released, so that a count
+// taken before some threads ran and one taken after they ended compare
+// equal: every mapping still there is a running thread's (or a leak).
+inline long maps_lines() {
+  rawthread::release_cached_stacks();
+  return maps_lines_with_cache();
+}
+
 // Waits (with the usual deadline) until /proc/self/maps has `before` lines
-// again: every mapping a test's threads made is gone.
+// again (maps_lines: with the cache released each time it looks): every
+// mapping a test's threads made is gone.
 inline ::testing::AssertionResult maps_back_to(long before) {
   if (wait_for([before] { return maps_lines() == before; })) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "mappings left behind: " << maps_lines()

@@ -64,6 +64,7 @@ void yield() noexcept { rawthread::kernel::call(__NR_sched_yield); }
 
 long count_mappings() noexcept {
   using rawthread::kernel::call;
+  rawthread::release_cached_stacks();
   long fd = call(__NR_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
   static char chunk[4096];

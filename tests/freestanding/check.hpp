@@ -70,7 +70,9 @@ bool wait_until(Pred done, double seconds) noexcept;
 std::int64_t now_ns() noexcept;
 void yield() noexcept;
 
-// The lines of /proc/self/maps, one per mapping; -1 without /proc.
+// The lines of /proc/self/maps, one per mapping, once the stacks of ended
+// threads kept for reuse are released (so that only running threads' stacks
+// count); -1 without /proc.
 long count_mappings() noexcept;
 
 // Waits until rawthread::thread_count() drops to `count` (threads gone,
