@@ -74,7 +74,7 @@ rawthread_errc rawthread_error_kind(int code);
 typedef unsigned long rawthread_ident;
 
 /* Starts a thread running fn(arg); *ident (when not NULL) gets its ident. The
- * thread ends when fn returns and releases its own stack. */
+ * thread ends when fn returns and gives back its own stack. */
 int rawthread_start_new_thread(void (*fn)(void* arg), void* arg, rawthread_ident* ident);
 
 /* A joinable thread's handle. Every handle filled by
@@ -91,13 +91,15 @@ int rawthread_start_joinable_thread(rawthread_thread* thread, void (*fn)(void* a
 int rawthread_join(rawthread_thread* thread, double timeout, bool* joined);
 bool rawthread_is_done(const rawthread_thread* thread);
 rawthread_ident rawthread_thread_ident(const rawthread_thread* thread);
-/* Lets the thread run on without a handle; it releases its own stack. */
+/* Lets the thread run on without a handle; it gives back its own stack. */
 void rawthread_detach(rawthread_thread* thread);
 
 rawthread_ident rawthread_get_ident(void);  /* nonzero, no system call; async-signal-safe */
 long rawthread_get_native_id(void);         /* the kernel's tid */
 RAWTHREAD_NORETURN void rawthread_exit_thread(void);
 size_t rawthread_thread_count(void);        /* threads started and not ended */
+/* Unmaps the stacks of ended threads kept for reuse (rawthread/thread.hpp). */
+void rawthread_release_cached_stacks(void);
 
 /* Python's stack_size(): 0 means the default (128 KiB). */
 size_t rawthread_get_stack_size(void);

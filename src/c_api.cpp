@@ -134,6 +134,7 @@ rawthread_ident rawthread_get_ident(void) { return get_ident(); }
 long rawthread_get_native_id(void) { return get_native_id(); }
 void rawthread_exit_thread(void) { exit_thread(); }
 size_t rawthread_thread_count(void) { return thread_count(); }
+void rawthread_release_cached_stacks(void) { release_cached_stacks(); }
 
 size_t rawthread_get_stack_size(void) { return stack_size(); }
 

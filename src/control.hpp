@@ -24,7 +24,8 @@
 
 namespace rawthread {
 
-// Who unmaps a thread's mapping once it ends (Control::reclaim).
+// Who gives a thread's mapping back (to the cache of mappings, or unmapped)
+// once it ends (Control::reclaim).
 enum Reclaim : std::uint32_t {
   kSelf = 0,      // start_new_thread: the thread itself, as it exits
   kAttached = 1,  // start_joinable_thread, handle alive: decided at the end
@@ -33,11 +34,12 @@ enum Reclaim : std::uint32_t {
 };
 
 struct Control {
-  std::uintptr_t tag;  // tag_for(this) in a thread rawthread started
+  std::uintptr_t tag;  // tag_for(this) in a thread rawthread started, 0 once it is ending
   interrupt::Target interrupt;  // its interrupt request and interruptible deadline
-  // The tid, written by clone (CLONE_PARENT_SETTID) before it returns; for a
-  // joinable thread cleared to 0 by the kernel once the thread has exited
-  // and will never touch its mapping again (CLONE_CHILD_CLEARTID).
+  // The tid, written by clone (CLONE_PARENT_SETTID) before it returns;
+  // cleared to 0 by the kernel once the thread has exited and will never
+  // touch its mapping again (CLONE_CHILD_CLEARTID), unless the thread
+  // unmapped the mapping itself.
   std::atomic<std::int32_t> tid;
   std::atomic<std::uint32_t> reclaim;
   long pid;  // the process that started it: a fork's child has a copy of this block
@@ -82,8 +84,9 @@ inline Control* own() noexcept {
 }  // namespace control
 
 namespace detail {
-// Unmaps the mapping of a joinable thread that has ended (its tid cleared)
-// and counts the thread out: what the thread would have done itself.
+// Gives back the mapping of a joinable thread that has ended (its tid
+// cleared), to the cache or unmapped, and counts the thread out: what the
+// thread would have done itself.
 void reclaim_mapping(Control* self) noexcept;
 // Whether the thread belongs to another process: the caller is in a child of
 // fork() that has a copy of the thread's mapping and not the thread.

@@ -1,16 +1,20 @@
 // Thread: joining a thread, or letting it go.
 //
 // A joinable thread's tid word lies in its own mapping, which the thread
-// cannot unmap as it exits (the kernel clears the word after the thread's
-// last instruction). So the handle reclaims the mapping: the first joiner to
-// see the word cleared, or the destructor if no one joined. Other joiners
-// may still be reading the word then, so Thread::state_ counts them, and the
-// reclaimer unmaps only once the count is back to zero:
+// cannot give back as it exits (the kernel clears the word after the thread's
+// last instruction). So the handle reclaims the mapping (into the cache of
+// mappings, or unmapped): the first joiner to see the word cleared, or the
+// destructor if no one joined. Other joiners may still be reading the word
+// then, so Thread::state_ counts them, and the reclaimer gives the mapping
+// back only once the count is back to zero:
 //
-//   state_ = kJoined | kReclaiming | readers (the low 30 bits)
+//   state_ = kJoined | kReclaiming | kSleepers | readers (the low 29 bits)
 //
-// A reader enters only while neither flag is set; the one that leaves having
-// seen the thread ended, with no reclaimer yet, becomes the reclaimer.
+// A reader enters only while neither of the first two flags is set; the one
+// that leaves having seen the thread ended, with no reclaimer yet, becomes
+// the reclaimer. A joiner that finds a reclaimer at work sleeps on state_
+// until kJoined, having set kSleepers: only then does the reclaimer wake
+// anyone, so a lone join makes no futex wake at all.
 #include <rawthread/joinable.hpp>
 
 #include "clock.hpp"
@@ -23,7 +27,8 @@ namespace {
 
 constexpr std::uint32_t kJoined = 1u << 31;
 constexpr std::uint32_t kReclaiming = 1u << 30;
-constexpr std::uint32_t kReaders = kReclaiming - 1;
+constexpr std::uint32_t kSleepers = 1u << 29;
+constexpr std::uint32_t kReaders = kSleepers - 1;
 constexpr int kAll = 0x7fffffff;
 
 using State = std::atomic<std::uint32_t>;
@@ -64,14 +69,18 @@ bool leave(State& state, bool thread_ended) noexcept {
 }
 
 void reclaim(State& state, Control* self) noexcept {
-  // The kernel woke one sleeper on the tid word; wake the rest, so that they
-  // count themselves out and stop reading it.
-  kernel::futex_wake_tid(&self->tid, kAll);
-  for (std::uint32_t s; ((s = state.load(std::memory_order_acquire)) & kReaders) != 0;)
+  std::uint32_t s = state.load(std::memory_order_acquire);
+  // Other readers: the kernel woke one sleeper on the tid word; wake the
+  // rest, so that they count themselves out and stop reading it. With none
+  // (kReclaiming keeps new ones out), nobody can sleep there.
+  if ((s & kReaders) != 0) kernel::futex_wake_tid(&self->tid, kAll);
+  for (; (s & kReaders) != 0; s = state.load(std::memory_order_acquire))
     kernel::futex_wait(&state, s, nullptr);
   detail::reclaim_mapping(self);
-  state.store(kJoined, std::memory_order_release);
-  kernel::futex_wake(&state, kAll);
+  // One exchange against a sleeper's mark (join): it marked before this, and
+  // is woken, or it finds kJoined.
+  if ((state.exchange(kJoined, std::memory_order_acq_rel) & kSleepers) != 0)
+    kernel::futex_wake(&state, kAll);
 }
 
 }  // namespace
@@ -154,10 +163,14 @@ Result<bool> Thread::join(double timeout) noexcept {
       if (!done && ret == -ETIMEDOUT) return false;
       continue;
     }
-    // Another joiner reclaims: wait for it to finish.
+    // Another joiner reclaims: wait for it to finish, marked as a sleeper so
+    // that it wakes this one.
     std::uint32_t s = state_.load(std::memory_order_acquire);
     if ((s & kJoined) != 0) return true;
-    if (kernel::futex_wait(&state_, s, &deadline) == -ETIMEDOUT &&
+    if ((s & kSleepers) == 0 &&
+        !state_.compare_exchange_weak(s, s | kSleepers, std::memory_order_relaxed))
+      continue;  // it changed: look again
+    if (kernel::futex_wait(&state_, s | kSleepers, &deadline) == -ETIMEDOUT &&
         (state_.load(std::memory_order_acquire) & kJoined) == 0)
       return false;
   }

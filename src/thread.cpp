@@ -1,4 +1,5 @@
-// Threads: one mapping each, started with clone(), ended by unmapping itself.
+// Threads: one mapping each, started with clone(), and at their end kept in a
+// small cache for the next start or unmapped.
 //
 // A thread's mapping, low to high addresses:
 //
@@ -20,6 +21,7 @@
 #include "page_size.hpp"
 #include "runtime.hpp"
 #include "kernel.hpp"
+#include "thread_pointer.hpp"  // arch/<arch>/: cpu_relax
 #include "tls.hpp"
 
 // arch/<arch>/clone.S, exit.S
@@ -34,9 +36,13 @@ namespace {
 // A thread shares memory, files, cwd, signal handlers, SysV semaphore undo and
 // the thread group with its creator, gets its own thread pointer, and has its
 // tid written to its control block before clone returns. No exit signal.
+// The kernel clears that tid word and wakes it once the thread has exited
+// and will never touch its mapping again: joiners and the start that takes
+// the mapping from the cache wait for that. A thread that unmaps its own
+// mapping turns the clearing off first (finish).
 constexpr unsigned long kCloneFlags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
                                       CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS |
-                                      CLONE_PARENT_SETTID;
+                                      CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
 // QEMU's user mode takes a CLONE_VM clone as a thread only with all of these
 // (linux-user/syscall.c, CLONE_THREAD_FLAGS) and fails it with EINVAL otherwise.
 constexpr unsigned long kQemuThreadFlags =
@@ -45,8 +51,12 @@ static_assert((kCloneFlags & kQemuThreadFlags) == kQemuThreadFlags);
 static_assert(sizeof(std::atomic<std::int32_t>) == 4 && std::atomic<std::int32_t>::is_always_lock_free,
               "the kernel writes the tid word as a plain 32-bit int");
 
-// Threads started and not yet ended. The exit stub decrements it after the
-// munmap, so a count back at its old value means the stacks are gone too.
+// Threads started and not yet ended. A thread that unmaps its own mapping
+// is counted out by the exit stub after the munmap; one that leaves its
+// mapping in the cache, after the push, just before its exit; a joinable one
+// by the joiner, after the push or munmap. So a count back at its old value
+// means each of those stacks is unmapped or in the cache (maybe with its
+// thread in its exit system call still: see wait_gone).
 std::atomic<std::size_t> live_threads{0};
 static_assert(sizeof(live_threads) == sizeof(std::size_t) && decltype(live_threads)::is_always_lock_free);
 
@@ -65,6 +75,77 @@ void count_in(long pid) noexcept {
     live_threads.store(0, std::memory_order_relaxed);
   live_threads.fetch_add(1, std::memory_order_relaxed);
 }
+
+// The mappings of threads that have ended, for the next starts to reuse: a
+// start that finds one makes no mmap or mprotect and faults in no page, and
+// an end that leaves one makes no munmap (in a process with threads, each
+// munmap is a TLB shootdown on every CPU that runs one of them).
+//
+// Eight slots (MAX_CACHED_STACKS): enough for a burst of short threads as
+// wide as a machine's cores, and a bounded cost: with the default stack,
+// 8 x 136 KiB of address space held back (all of it committed under
+// vm.overcommit_memory=2; resident only the few pages each thread touched).
+// Only a mapping of exactly the size a start needs is reused, so a
+// stack_size() change empties the cache through starts.
+//
+// Lock-free, so async-signal-safe and fork-safe: a slot holds an entry (the
+// mapping's control block) or null; push CASes a null slot to the entry, pop
+// exchanges a full one to null. Each entry has one owner at any time.
+namespace cache {
+
+std::atomic<Control*> slots[MAX_CACHED_STACKS];
+
+// Bounded spin before a futex sleep, as the locks do.
+constexpr int kSpinLimit = 100;
+
+// Waits until the thread of an entry has left its mapping for good: the
+// kernel cleared its tid word after the thread's last instruction (a thread
+// caches its own mapping before its exit system call, and a signal handler
+// may still run on that stack until then). In a fork's child an entry of the
+// parent's never clears: its thread does not exist here, and the copy of its
+// mapping is this process's alone already.
+void wait_gone(Control* entry) noexcept {
+  std::int32_t tid = entry->tid.load(std::memory_order_acquire);
+  if (tid == 0 || detail::forked_away(entry)) return;
+  // It counted itself out just before its exit: gone within microseconds,
+  // sooner than a futex round trip.
+  for (int spin = 0; tid != 0 && spin < kSpinLimit; ++spin) {
+    arch::cpu_relax();
+    tid = entry->tid.load(std::memory_order_acquire);
+  }
+  for (; tid != 0; tid = entry->tid.load(std::memory_order_acquire))
+    kernel::futex_wait_tid(&entry->tid, tid, nullptr);
+}
+
+// Puts an ended thread's mapping in the cache; false when it is full.
+// Release: the entry's fields are written before a pop can see it.
+bool push(Control* entry) noexcept {
+  for (auto& slot : slots) {
+    Control* empty = nullptr;
+    if (slot.load(std::memory_order_relaxed) == nullptr &&
+        slot.compare_exchange_strong(empty, entry, std::memory_order_release,
+                                     std::memory_order_relaxed))
+      return true;
+  }
+  return false;
+}
+
+// Takes a mapping of exactly `size` bytes whose thread is gone, or null.
+// Entries of other sizes met on the way are unmapped: an old stack_size()
+// left them, and they would only keep the slots full.
+Control* pop(std::size_t size) noexcept {
+  for (auto& slot : slots) {
+    if (slot.load(std::memory_order_relaxed) == nullptr) continue;  // no write for an empty slot
+    Control* entry = slot.exchange(nullptr, std::memory_order_acquire);
+    if (entry == nullptr) continue;
+    wait_gone(entry);
+    if (entry->map_size == size) return entry;
+    kernel::munmap(entry->map_base, entry->map_size);
+  }
+  return nullptr;
+}
+
+}  // namespace cache
 
 }  // namespace
 
@@ -86,14 +167,17 @@ constexpr bool add(std::size_t& sum, std::size_t a, std::size_t b) {
 [[noreturn]] void finish(Control* self) noexcept {
   // thread_local destructors run while the TLS they destroy still exists.
   if (auto run = runtime::run_thread_exit.load(std::memory_order_acquire)) run();
-  // From the munmap on there is no stack: a signal handler would fault on it.
-  // Block every signal that can be blocked; signals sent to this thread die
-  // with it, the kernel hands the process's own to another thread.
-  const std::uint64_t all = ~std::uint64_t{0};
-  kernel::rt_sigprocmask(kernel::kSigBlock, &all, nullptr);
+  // Signals stay unblocked but where the thread unmaps its own stack
+  // (below): until its exit a handler has a stack. A handler that runs from
+  // here on finds no control block (own() is null), so no request it makes
+  // outlives the consume below. The fence keeps the compiler from sinking
+  // the store past the consume, which a handler in this thread may
+  // interrupt. (exit_thread is not async-signal-safe: from such a handler
+  // it would skip what follows.)
+  self->tag = 0;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
   // A request no acquire consumed dies with the thread: left raised, it would
-  // keep every acquire in the process off its inline path. No handler runs
-  // from here on, and only this thread's handlers raise its flag.
+  // keep every acquire in the process off its inline path.
   interrupt::consume(self->interrupt);
   // A joinable thread whose handle still exists leaves its mapping to it.
   // One exchange decides against the handle's detach: whoever comes second
@@ -102,11 +186,27 @@ constexpr bool add(std::size_t& sum, std::size_t a, std::size_t b) {
   std::uint32_t attached = kAttached;
   if (self->reclaim.compare_exchange_strong(attached, kByHandle, std::memory_order_acq_rel))
     kernel::exit_thread(0);
-  // Its handle let go first (kDetached): it unmaps its mapping itself, so
-  // the kernel must not clear the tid word at the exit. The range is free
-  // from the munmap on, and a thread started meanwhile may have its own tid
-  // word at that very address.
-  if (attached == kDetached) kernel::set_tid_address(nullptr);
+  // Started detached (kSelf), or its handle let go first (kDetached): the
+  // mapping is this thread's to give back. In the cache it is the next
+  // start's once the kernel has cleared the tid word at the exit below: the
+  // stack stays in use until then. Counted out just before the exit, after
+  // the push: a count back at its old value finds the mapping in the cache.
+  // Not the thread that called fork(), running on in a child that has
+  // started threads of its own (the count is the child's now): there an
+  // entry of the parent's passes for gone (wait_gone), and this one is not.
+  if (self->pid == counted_pid.load(std::memory_order_relaxed) && cache::push(self)) {
+    live_threads.fetch_sub(1, std::memory_order_release);
+    kernel::exit_thread(0);
+  }
+  // The cache is full: unmap. From the munmap on there is no stack, and a
+  // handler would fault on it: block every signal that can be blocked
+  // (signals sent to this thread die with it, the kernel hands the process's
+  // own to another thread). And the kernel must not clear the tid word at
+  // the exit: the range is free from the munmap on, and a thread started
+  // meanwhile may have its own tid word at that very address.
+  const std::uint64_t all = ~std::uint64_t{0};
+  kernel::rt_sigprocmask(kernel::kSigBlock, &all, nullptr);
+  kernel::set_tid_address(nullptr);
   rawthread_unmap_and_exit(self->map_base, self->map_size, &live_threads);
 }
 
@@ -137,18 +237,30 @@ Result<ThreadSlot> map_thread(std::size_t size, std::size_t align) noexcept {
       !add(total, align_down(rounded, page), page))
     return errors::cant_start_thread(-ENOMEM);
 
-  long mapped = kernel::mmap(total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK);
-  if (kernel::failed(mapped)) return errors::cant_start_thread(mapped);
-  auto base = static_cast<std::uintptr_t>(mapped);
-  // The guard page: an overflow faults here instead of running into the
-  // mapping below.
-  if (long ret = kernel::mprotect(reinterpret_cast<void*>(base), page, PROT_NONE); ret < 0) {
-    kernel::munmap(reinterpret_cast<void*>(base), total);
-    return errors::cant_start_thread(ret);
+  std::uintptr_t base = 0;
+  bool fresh = false;
+  if (Control* cached = cache::pop(total)) {
+    // Its guard page is PROT_NONE still; the rest holds what its last
+    // thread left there.
+    base = reinterpret_cast<std::uintptr_t>(cached->map_base);
+  } else {
+    long mapped =
+        kernel::mmap(total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK);
+    if (kernel::failed(mapped)) return errors::cant_start_thread(mapped);
+    base = static_cast<std::uintptr_t>(mapped);
+    fresh = true;
+    // The guard page: an overflow faults here instead of running into the
+    // mapping below.
+    if (long ret = kernel::mprotect(reinterpret_cast<void*>(base), page, PROT_NONE); ret < 0) {
+      kernel::munmap(reinterpret_cast<void*>(base), total);
+      return errors::cant_start_thread(ret);
+    }
   }
 
-  std::uintptr_t area = 0;  // fresh anonymous memory is zeroed already
-  std::uintptr_t tp = tls::build(base + total, /*zeroed=*/true, &area);
+  // Fresh anonymous memory is zeroed already; a reused tp area is zeroed
+  // again, the control block with it (every field starts at 0).
+  std::uintptr_t area = 0;
+  std::uintptr_t tp = tls::build(base + total, /*zeroed=*/fresh, &area);
   Control* self = control::at(tp);
   self->tag = control::tag_for(self);
   self->map_base = reinterpret_cast<void*>(base);
@@ -165,13 +277,13 @@ Result<Started> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,
   self->reclaim.store(joinable ? kAttached : kSelf, std::memory_order_relaxed);
   std::uintptr_t tp = control::tp_of(self);
   // Counted before it exists: the thread may end before clone returns here.
+  // The pid is a system call each time: nothing in memory tells a fork's
+  // child that it is one (MADV_WIPEONFORK could, but QEMU's user mode
+  // ignores it), and a count or control block of the parent's must not pass
+  // for the child's.
   self->pid = kernel::getpid();
   count_in(self->pid);
-  // Only a joinable thread has its tid cleared at exit, and only while its
-  // handle exists (finish): any other has unmapped the word by then, and the
-  // kernel would write into whatever was mapped there since.
-  unsigned long flags = joinable ? kCloneFlags | CLONE_CHILD_CLEARTID : kCloneFlags;
-  long tid = rawthread_clone(&thread_entry, self, slot.payload, flags, tp,
+  long tid = rawthread_clone(&thread_entry, self, slot.payload, kCloneFlags, tp,
                              reinterpret_cast<std::int32_t*>(&self->tid));
   if (tid < 0) {
     live_threads.fetch_sub(1, std::memory_order_relaxed);
@@ -184,9 +296,11 @@ Result<Started> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,
 
 void reclaim_mapping(Control* self) noexcept {
   // A handle that crossed a fork() reclaims the child's copy of the mapping
-  // of a thread the child never had: not one the child counts.
+  // of a thread the child never had: not one the child counts (and a copy
+  // the cache may hand out as well: wait_gone). Read before the push: from
+  // there on the entry is the next start's.
   const bool counted = self->pid == counted_pid.load(std::memory_order_relaxed);
-  kernel::munmap(self->map_base, self->map_size);  // self with it
+  if (!cache::push(self)) kernel::munmap(self->map_base, self->map_size);  // self with it
   if (counted) live_threads.fetch_sub(1, std::memory_order_release);
 }
 
@@ -202,10 +316,22 @@ void exit_thread() noexcept {
 }
 
 std::size_t thread_count() noexcept {
-  std::size_t live = live_threads.load(std::memory_order_relaxed);
+  // Acquire: a count that dropped shows the pushes into the cache before it,
+  // for release_cached_stacks to find.
+  std::size_t live = live_threads.load(std::memory_order_acquire);
   // Not 0 in a fork's child before its first start: the parent's threads.
   if (live != 0 && counted_pid.load(std::memory_order_relaxed) != kernel::getpid()) return 0;
   return live;
+}
+
+void release_cached_stacks() noexcept {
+  for (auto& slot : cache::slots) {
+    if (slot.load(std::memory_order_relaxed) == nullptr) continue;
+    if (Control* entry = slot.exchange(nullptr, std::memory_order_acquire)) {
+      cache::wait_gone(entry);
+      kernel::munmap(entry->map_base, entry->map_size);  // the entry with it
+    }
+  }
 }
 
 }  // namespace rawthread

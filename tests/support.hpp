@@ -177,15 +177,17 @@ inline bool under_valgrind() {
   return value != nullptr && value[0] != '\0' && std::strcmp(value, "0") != 0;
 }
 
-// Number of lines in /proc/self/maps: one per mapping. Reads with plain
-// read() into a static buffer so counting allocates nothing.
+// Number of lines in /proc/self/maps as they are, with the stacks of ended
+// threads the library keeps for reuse: one per mapping (a thread's stack is
+// two, its guard page and the rest). Reads with plain read() into a static
+// buffer so counting allocates nothing.
 //
 // Under valgrind the file lists valgrind's own mappings as well: a stack for
 // every thread slot it has used, memcheck's shadow of every range the program
 // has touched. They appear as the program runs and stay, so the count says
 // nothing about the program's own mappings: it is 1 there, a constant every
 // comparison of two counts passes (not 0 or -1, which would read as no /proc).
-inline long maps_lines() {
+inline long maps_lines_with_cache() {
   if (under_valgrind()) return 1;
   int fd = ::open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
@@ -201,8 +203,17 @@ inline long maps_lines() {
   return lines;
 }
 
+// The same once the stacks kept for reuse are released, so that a count
+// taken before some threads ran and one taken after they ended compare
+// equal: every mapping still there is a running thread's (or a leak).
+inline long maps_lines() {
+  rawthread::release_cached_stacks();
+  return maps_lines_with_cache();
+}
+
 // Waits (with the usual deadline) until /proc/self/maps has `before` lines
-// again: every mapping a test's threads made is gone.
+// again (maps_lines: with the cache released each time it looks): every
+// mapping a test's threads made is gone.
 inline ::testing::AssertionResult maps_back_to(long before) {
   if (wait_for([before] { return maps_lines() == before; })) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "mappings left behind: " << maps_lines()

@@ -494,6 +494,94 @@ TEST_F(ForkTest, GrandchildOfAChildWithAThreadRunning) {
   expect_child_passed(status);
 }
 
+// ---------------------------------------------------------------- the cache of stacks
+
+TEST_F(ForkTest, ChildReusesAStackItsParentCached) {
+  // The parent joins a thread, whose stack goes into the cache; the child
+  // has a copy of the cache and of that stack, and its first thread runs
+  // on the copy (the same thread pointer). The parent's cache is its own.
+  if (kDummy) GTEST_SKIP() << "dummy backend: no thread has a stack of its own";
+  release_cached_stacks();
+  static std::atomic<int> ran;
+  static std::atomic<Ident> seen;
+  ran = 0;
+  seen = 0;
+  Result<Thread> first = start_joinable_thread([] { ran.fetch_add(1); });
+  ASSERT_TRUE(first.has_value());
+  const Ident cached = first->ident();
+  ASSERT_TRUE(is_true(first->join(rt_test::kDeadline)));
+  int status = run_child([cached]() -> int {
+    Result<Thread> t = start_joinable_thread([] {
+      seen.store(get_ident());
+      ran.fetch_add(1);
+    });
+    CHILD_CHECK(t.has_value());
+    CHILD_CHECK(t->ident() == cached);
+    CHILD_CHECK(is_true(t->join(rt_test::kDeadline)));
+    CHILD_CHECK(ran.load() == 2);
+    CHILD_CHECK(seen.load() == cached);
+    CHILD_CHECK(thread_count() == 0);
+    // A detached one on it again, which caches it itself.
+    CHILD_CHECK(start_new_thread([] { ran.fetch_add(1); }).has_value());
+    CHILD_CHECK(child_wait([] { return ran.load() == 3 && thread_count() == 0; }));
+    release_cached_stacks();
+    return 0;
+  });
+  expect_child_passed(status);
+  EXPECT_EQ(ran.load(), 1) << "the child's threads wrote the parent's memory";
+  Result<Thread> again = start_joinable_thread([] { ran.fetch_add(1); });
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->ident(), cached) << "the parent's cached stack was not reused";
+  EXPECT_TRUE(is_true(again->join(rt_test::kDeadline)));
+  EXPECT_EQ(ran.load(), 2);
+}
+
+TEST_F(ForkTest, ChildReusesTheCopyOfARunningThreadsStack) {
+  RT_REQUIRES_CONCURRENCY();  // the thread waits at a gate while main forks
+  // In the child, the handle of a thread still running in the parent joins
+  // at once and gives the copy of its stack to the child's cache. The tid
+  // word in that copy never clears here (the thread exits in the parent
+  // only): the child's next start must take the copy without waiting for it.
+  release_cached_stacks();
+  static Lock gate;
+  static std::atomic<int> waiting, ran;
+  waiting = 0;
+  ran = 0;
+  ASSERT_TRUE(gate.try_lock());
+  bool main_holds = true;
+  OnExit cleanup([&] {
+    if (main_holds) (void)gate.release();
+  });
+  Result<Thread> running = start_joinable_thread([] {
+    waiting.store(1);
+    (void)gate.acquire();
+    (void)gate.release();
+  });
+  ASSERT_TRUE(running.has_value());
+  ASSERT_TRUE(wait_for([] { return waiting.load() == 1; }));
+  const Ident running_ident = running->ident();
+  const bool can_start = threads_start_in_child_of_threaded_process();
+  int status = run_child([&running, running_ident, can_start]() -> int {
+    CHILD_CHECK(is_true(running->join(0)));
+    CHILD_CHECK(thread_count() == 0);
+    if (!can_start) return 0;  // the rest starts a thread
+    Result<Thread> t = start_joinable_thread([] { ran.fetch_add(1); });
+    CHILD_CHECK(t.has_value());
+    CHILD_CHECK(t->ident() == running_ident);
+    CHILD_CHECK(is_true(t->join(rt_test::kDeadline)));
+    CHILD_CHECK(ran.load() == 1);
+    CHILD_CHECK(thread_count() == 0);
+    release_cached_stacks();
+    return 0;
+  });
+  expect_child_passed(status);
+  EXPECT_EQ(ran.load(), 0);
+  EXPECT_EQ(thread_count(), base_count_ + 1);
+  main_holds = false;
+  ASSERT_TRUE(gate.release().has_value());
+  EXPECT_TRUE(is_true(running->join(rt_test::kDeadline)));
+}
+
 // ---------------------------------------------------------------- at_fork_reinit
 
 TEST_F(ForkTest, AtForkReinitFreesLocksTheChildsThreadHeld) {

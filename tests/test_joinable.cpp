@@ -4,9 +4,10 @@
 // its old range alone), exit_thread, the stored copies, churns of 10,000
 // threads, and signal handlers during a join.
 //
-// A joined thread's stack is unmapped by the joiner before join returns, so
-// right after a join thread_count() and /proc/self/maps are exact; only a
-// detached thread, which unmaps itself, needs a wait. Handles that rawthread
+// A joined thread's stack is given back by the joiner (cached for reuse, or
+// unmapped) before join returns, so right after a join thread_count() and
+// /proc/self/maps (counted with the cache released: rt_test::maps_lines) are
+// exact; only a detached thread, which gives back its own, needs a wait. Handles that rawthread
 // threads join are statics: if a join ever hung, the thread stuck in it
 // would still read a live object after the test gave up on it.
 #include <cmath>
@@ -747,9 +748,10 @@ TEST_F(JoinableTest, MoveAssigningOverAnEndedThreadReclaimsIt) {
 
 TEST_F(JoinableTest, DetachedThreadsDoNotWriteIntoTheirOldStacks) {
   RT_REQUIRES_CONCURRENCY();  // threads wait at a gate while others end
-  // A detached thread unmaps its own stack as it exits. Its range is free at
-  // once and the next thread started may get it, with its tid word at the
-  // same place. The exiting thread must leave that word alone: the kernel
+  // A detached thread unmaps its own stack as it exits when the cache of
+  // stacks is full (16 detached threads a round, 8 slots). Its range is
+  // free at once and the next thread started may get it, with its tid word
+  // at the same place. The exiting thread must leave that word alone: the kernel
   // clearing the old tid there (CLONE_CHILD_CLEARTID) would make the new
   // thread look ended while it runs, and its joiner unmap a live stack.
   // Detached threads end while blocked ones start, and the blocked ones must

@@ -2,10 +2,13 @@
 //                                            size_t* live_threads);
 //                                            a0 a1 a2
 //
-// The last steps of a thread that releases its own stack: munmap the mapping
-// it runs on, count itself out of *live_threads, and exit, touching no memory
-// of the mapping once it is gone. Signals must be blocked by the caller: a
-// handler would run on the unmapped stack.
+// The last steps of a thread that unmaps its own stack (the cache of ended
+// threads' mappings being full: thread.cpp): munmap the mapping it runs on,
+// count itself out of *live_threads, and exit, touching no memory of the
+// mapping once it is gone. Signals must be blocked by the caller: a handler
+// would run on the unmapped stack. And the caller must have turned off the
+// kernel's clearing of its tid word at the exit (set_tid_address(NULL)):
+// the range is free from the munmap on.
 #include <asm/unistd.h>
 
 	.text

@@ -5,9 +5,10 @@
 // its function returned and its stored copies are destroyed (or it called
 // exit_thread, which destroys nothing), and the kernel has cleared its tid
 // word (CLONE_CHILD_CLEARTID).
-// The joiner then unmaps the thread's stack; a handle that is destroyed or
-// moved over without a join detaches the thread, which then unmaps its own.
-// Exactly one of them reclaims the stack, decided by one atomic exchange.
+// The joiner then reclaims the thread's stack (into the cache of stacks a
+// later start reuses, or unmapped: thread.hpp); a handle that is destroyed or
+// moved over without a join detaches the thread, which then gives back its
+// own. Exactly one of them reclaims the stack, decided by one atomic exchange.
 //
 // Joining waits on the tid word the kernel clears, so it costs no polling,
 // and any number of threads may join the same handle at once.
@@ -31,7 +32,7 @@ class Thread {
   Thread& operator=(Thread&& other) noexcept;
   Thread(const Thread&) = delete;
   Thread& operator=(const Thread&) = delete;
-  // Detaches a thread not joined: it runs on and releases its own stack.
+  // Detaches a thread not joined: it runs on and gives back its own stack.
   ~Thread();
 
   // The thread's ident, as get_ident() returns in it; 0 for an empty handle.
@@ -59,8 +60,9 @@ class Thread {
   Ident ident_ = 0;
   void* control_ = nullptr;  // the thread's control block, in its mapping
   std::int32_t tid_ = 0;
-  // kJoined, kReclaiming, and how many joiners are reading the thread's
-  // mapping right now (which must stay mapped until they are out).
+  // kJoined, kReclaiming, kSleepers (a joiner sleeps until kJoined), and
+  // how many joiners are reading the thread's mapping right now (which must
+  // stay mapped until they are out).
   mutable std::atomic<std::uint32_t> state_{0};
 };
 

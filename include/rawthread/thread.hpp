@@ -5,8 +5,12 @@
 //   [guard page, PROT_NONE][stack ........ grows down][stored callable][control block]
 //
 // The stored callable and the control block live in the same mapping as the
-// stack, so starting a thread allocates nothing from a heap, and a thread
-// releases the whole region itself as it exits.
+// stack, so starting a thread allocates nothing from a heap. A thread that
+// ends gives the whole region back itself as it exits (a joinable one
+// leaves that to its joiner): into a small cache of such regions, from
+// which a later start with the same stack size takes it instead of mapping
+// a new one, or, with the cache full, unmapped. release_cached_stacks()
+// unmaps what the cache holds.
 //
 // In hosted builds (linked with glibc or musl) the library's threads are
 // invisible to libc: a thread body may use only rawthread, std::atomic,
@@ -32,6 +36,8 @@ using Ident = unsigned long;
 inline constexpr std::size_t MIN_STACK_SIZE = 32768;
 // The stack a thread gets while stack_size() is 0.
 inline constexpr std::size_t DEFAULT_STACK_SIZE = 128 * 1024;
+// The most stacks of ended threads kept for reuse (release_cached_stacks).
+inline constexpr std::size_t MAX_CACHED_STACKS = 8;
 
 namespace detail {
 
@@ -111,15 +117,32 @@ Ident get_ident() noexcept;
 long get_native_id() noexcept;
 
 // Python's exit(): ends the calling thread at once. Objects on its stack are
-// not destroyed; a rawthread thread's stack is released. In the main thread it
+// not destroyed; a rawthread thread's stack is given back (see above). In the main thread it
 // ends only the main thread: the process exits with status 0 when its last
 // thread ends.
 [[noreturn]] void exit_thread() noexcept;
 
 // Python's _count(): threads started that have not ended. A thread counts as
-// ended once its stack is unmapped: a joinable one once it is joined, or once
-// it has ended after its handle let it go.
+// ended once it is done with its stack and has given it back: one started by
+// start_new_thread (or a joinable one whose handle let it go first) just
+// before its exit system call, its stack then unmapped or in the cache; a
+// joinable one once it is joined (or its handle's destructor reclaimed it).
+// A thread counted out may still be inside that exit system call: its
+// cached stack is reused (or released) only once the kernel is done with
+// it. Of the threads counted out, none keeps a mapping but those whose
+// stacks are in the cache, at most MAX_CACHED_STACKS: after
+// release_cached_stacks(), none at all.
 std::size_t thread_count() noexcept;
+
+// Unmaps every stack the cache of ended threads' stacks holds, waiting for
+// each one's thread to be out of its exit system call (the kernel clears
+// its tid word then, microseconds after it counted itself out). Stacks of
+// threads still running, or joinable ones not yet joined, are not in the
+// cache and stay. Afterwards, with thread_count() back to where it was,
+// the process's mappings are back to where they were too: for tests and
+// leak checks, or to return the memory after a burst of threads. Threads
+// that end meanwhile may fill the cache again. Not async-signal-safe.
+void release_cached_stacks() noexcept;
 
 // Python's stack_size(): the stack size for threads started from now on;
 // 0 means DEFAULT_STACK_SIZE.

@@ -107,4 +107,7 @@ void exit_thread() noexcept {
 
 std::size_t thread_count() noexcept { return running; }
 
+// No thread has a stack of its own, so none is kept.
+void release_cached_stacks() noexcept {}
+
 }  // namespace rawthread

@@ -234,6 +234,31 @@ static void test_joinable_threads(void) {
   CHECK(wait_threads(0, 60));
 }
 
+static atomic_int reused_ran;
+
+static void count_run(void* arg) { atomic_fetch_add((atomic_int*)arg, 1); }
+
+/* A joined thread's stack goes into the cache, where the next start of the
+ * same stack size finds it: the same thread pointer, so the same ident. (In
+ * the dummy build every ident is the one constant.) */
+static void test_a_joined_threads_stack_is_reused(void) {
+  rawthread_release_cached_stacks();
+  rawthread_thread first = RAWTHREAD_THREAD_INIT, second = RAWTHREAD_THREAD_INIT;
+  bool joined = false;
+  CHECK_ERROR(rawthread_start_joinable_thread(&first, count_run, &reused_ran), 0);
+  CHECK_ERROR(rawthread_join(&first, RAWTHREAD_NO_TIMEOUT, &joined), 0);
+  CHECK(joined);
+  CHECK_ERROR(rawthread_start_joinable_thread(&second, count_run, &reused_ran), 0);
+  CHECK_ERROR(rawthread_join(&second, RAWTHREAD_NO_TIMEOUT, &joined), 0);
+  CHECK(joined);
+  CHECK(rawthread_thread_ident(&second) == rawthread_thread_ident(&first));
+  CHECK(atomic_load(&reused_ran) == 2);
+  rawthread_detach(&first);
+  rawthread_detach(&second);
+  rawthread_release_cached_stacks();
+  CHECK(rawthread_thread_count() == 0);
+}
+
 static void test_timed_join_of_a_thread_at_a_gate(void) {
   REQUIRES_CONCURRENCY(); /* the thread waits at a gate while main joins */
   rawthread_thread thread = RAWTHREAD_THREAD_INIT;
@@ -422,6 +447,7 @@ int main(void) {
       {"at_fork_reinit_frees_held_locks", test_at_fork_reinit_frees_held_locks},
       {"threads_share_a_counter", test_threads_share_a_counter},
       {"joinable_threads", test_joinable_threads},
+      {"a_joined_threads_stack_is_reused", test_a_joined_threads_stack_is_reused},
       {"timed_join_of_a_thread_at_a_gate", test_timed_join_of_a_thread_at_a_gate},
       {"at_fork_reinit_in_a_forked_child", test_at_fork_reinit_in_a_forked_child},
       {"stack_size", test_stack_size},

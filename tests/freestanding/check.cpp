@@ -84,6 +84,7 @@ bool under_valgrind() noexcept {
 long count_mappings() noexcept {
   if (under_valgrind()) return 1;
   using rawthread::kernel::call;
+  rawthread::release_cached_stacks();
   long fd = call(__NR_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
   static char chunk[4096];

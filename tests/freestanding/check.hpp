@@ -70,11 +70,13 @@ bool wait_until(Pred done, double seconds) noexcept;
 std::int64_t now_ns() noexcept;
 void yield() noexcept;
 
-// The lines of /proc/self/maps, one per mapping; -1 without /proc. Under
-// valgrind (RAWTHREAD_TEST_VALGRIND=1 in the environment, as scripts/test's
-// valgrind configuration sets it) the file lists valgrind's own mappings too,
-// which appear as the program runs and stay: the count is then 1, a constant
-// that every comparison of two counts passes.
+// The lines of /proc/self/maps, one per mapping, once the stacks of ended
+// threads kept for reuse are released (so that only running threads' stacks
+// count); -1 without /proc. Under valgrind (RAWTHREAD_TEST_VALGRIND=1 in the
+// environment, as scripts/test's valgrind configuration sets it) the file
+// lists valgrind's own mappings too, which appear as the program runs and
+// stay: the count is then 1, a constant that every comparison of two counts
+// passes.
 long count_mappings() noexcept;
 
 // Waits until rawthread::thread_count() drops to `count` (threads gone,

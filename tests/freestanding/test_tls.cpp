@@ -79,6 +79,42 @@ TEST(each_thread_counts_in_its_own_copy) {
   CHECK(check::wait_for_threads(0, 60));
 }
 
+TEST(a_thread_on_a_reused_stack_gets_a_fresh_copy) {
+  // A joined thread's stack goes into the cache, and the next thread of the
+  // same stack size runs on it: on memory its predecessor wrote, where its
+  // TLS block must be built anew (.tdata copied, .tbss zeroed).
+  rawthread::release_cached_stacks();
+  static std::atomic<int> fresh{0}, aligned{0};
+  static std::atomic<std::uintptr_t> seen_ident{0};
+  auto scribble = [] {
+    if (fresh_copy()) fresh.fetch_add(1);
+    if (well_aligned()) aligned.fetch_add(1);
+    seen_ident.store(rawthread::get_ident());
+    counter = 77;
+    seeded = -1;
+    text[0] = 'X';
+    aligned64 = 0;
+    aligned256[2] = 0;
+    page_aligned = 0;
+  };
+  auto joined = [](rawthread::Thread& t) {
+    rawthread::Result<bool> r = t.join(60);
+    return r.has_value() && *r;
+  };
+  auto first = rawthread::start_joinable_thread(scribble);
+  REQUIRE(first.has_value());
+  REQUIRE(joined(*first));
+  auto second = rawthread::start_joinable_thread(scribble);
+  REQUIRE(second.has_value());
+  REQUIRE(joined(*second));
+  CHECK_EQ(second->ident(), first->ident());  // the same thread pointer: the same stack
+  CHECK_EQ(seen_ident.load(), second->ident());
+  CHECK_EQ(fresh.load(), 2);
+  CHECK_EQ(aligned.load(), 2);
+  CHECK_EQ(seeded, 1234567);  // the main thread's copy, untouched
+  CHECK_EQ(text[0], 't');
+}
+
 namespace {
 
 std::atomic<int> constructions{0}, destructions{0};
