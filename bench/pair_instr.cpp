@@ -21,10 +21,12 @@
 #include <cstring>
 #include <mutex>
 
+#include <rawthread.h>
 #include <rawthread/lock.hpp>
 
 namespace {
 rawthread::Lock raw_lock;
+rawthread_lock raw_c_lock;
 pthread_mutex_t pthread_lock = PTHREAD_MUTEX_INITIALIZER;
 std::mutex std_lock;
 }  // namespace
@@ -55,6 +57,15 @@ PAIRS void pairs_rawthread_lock_unlock(long n) {
   for (long i = 0; i < n; ++i) {
     raw_lock.lock();
     raw_lock.unlock();
+  }
+}
+
+// The same lock through the C API: a call into librawthread.a each, what
+// the inline path saves.
+PAIRS void pairs_rawthread_c_api(long n) {
+  for (long i = 0; i < n; ++i) {
+    (void)rawthread_lock_acquire(&raw_c_lock, true, -1, nullptr);
+    (void)rawthread_lock_release(&raw_c_lock);
   }
 }
 
@@ -114,6 +125,7 @@ int main(int argc, char** argv) {
   run("pairs_empty", pairs_empty, n);
   run("pairs_rawthread_acquire_release", pairs_rawthread_acquire_release, n);
   run("pairs_rawthread_lock_unlock", pairs_rawthread_lock_unlock, n);
+  run("pairs_rawthread_c_api", pairs_rawthread_c_api, n);
   run("pairs_pthread_mutex", pairs_pthread_mutex, n);
   run("pairs_std_mutex", pairs_std_mutex, n);
   // Every lock must be free again: a pair that did not pair up is a bug.
