@@ -506,7 +506,7 @@ class WindowTest : public ::testing::TestWithParam<Variant> {
 // boundary whose instruction occurs once on the path (straight-line code, the
 // window from the check to the futex call included) is run, and reached from
 // the stop by a breakpoint there. A loop's instructions occur many times: the
-// spin (kSpinLimit turns of a few instructions) would cost each of its
+// spin (kSpinProbes turns, each of up to 64 pauses) would cost each of its
 // boundaries hundreds of single steps from the last breakpoint before the loop,
 // so there the sweep runs the first and the last turn whole, and every
 // kStride-th boundary in between.

@@ -28,7 +28,7 @@
  *   moment may be it); an untimed one wakes only by FUTEX_WAKE. Spurious
  *   returns are not modelled: the loop treats them as a wake.
  *
- *   Abstractions: kSpinLimit (100) is SPIN_LIMIT (2), which already shows
+ *   Abstractions: kSpinProbes (7) is SPIN_LIMIT (2), which already shows
  *   every way a spin round can end; acquire_slow's one more try_take before
  *   the spin is the same CAS as fast_take and spin_take; memory order is
  *   sequentially consistent (each C++ atomic is one Promela step).
@@ -97,7 +97,7 @@
 #define ROUNDS 2        /* acquisitions per thread */
 #endif
 #ifndef SPIN_LIMIT
-#define SPIN_LIMIT 2    /* kSpinLimit */
+#define SPIN_LIMIT 2    /* kSpinProbes */
 #endif
 
 /* What a futex_wait that did not sleep, or that timed out, returns. */
