@@ -422,6 +422,10 @@ MemoryResult memory_rawthread_child() {
   // the benchmark's, not the threads'.
   std::vector<rawthread::Thread> threads(kMemoryThreads);
   if (!rawthread::stack_size(kMemoryStack)) return {};
+  // The parent's cached stacks (of the default size, from start_join/...)
+  // would be unmapped by the first starts here, and their pages taken off
+  // the count: give them back before the baseline.
+  rawthread::release_cached_stacks();
   memory_gate_raw.lock();
   Memory before, after;
   if (!read_memory(before)) return {};
