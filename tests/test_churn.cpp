@@ -265,6 +265,15 @@ TEST_F(ChurnTest, HundredThousandThreadsLeaveNoMemoryBehind) {
     std::printf("churn: under emulation, %ld KiB per thread is the emulator's own: slack %ld KiB\n",
                 per_thread / 1024, slack / 1024);
   }
+  // Under valgrind the resident size is valgrind's, and it grows with the
+  // most threads ever alive at once (a thread slot each, with pages of its
+  // own stack, up to --max-threads=500), which the scheduling decides: 168
+  // KiB in one run, 7,400 KiB in another under load. No bound says anything
+  // about rawthread there; natively and under QEMU it stands.
+  if (rt_test::under_valgrind()) {
+    std::printf("churn: under valgrind the resident size is valgrind's: not bounded\n");
+    return;
+  }
   EXPECT_LE(resident_after - resident_before, slack)
       << "resident memory grew by " << (resident_after - resident_before) / 1024 << " KiB over "
       << total << " threads";
