@@ -9,7 +9,7 @@
 //                     lock; items_per_second is increments per second, timed
 //                     from the first thread's start to the last one's end
 //   start_join/...    start a thread that does nothing and wait until it is
-//                     gone
+//                     gone; kernel_floor: a bare clone, exit and futex wait
 //   timed/...         a 10 ms timed acquire of a held lock: how late it
 //                     returns, rawthread's and pthread's samples in turns
 //                     (counters <lock>_overshoot_median_us, _p99_us)
@@ -26,8 +26,10 @@
 #include <benchmark/benchmark.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -259,6 +261,35 @@ void start_join_pthread(benchmark::State& state) {
       break;
     }
     pthread_join(thread, nullptr);
+  }
+}
+
+// The kernel's floor, which no library can beat: clone() with the thread
+// flags rawthread and glibc both use, on a stack allocated once, of a child
+// that makes the exit system call at once, and a futex wait until the kernel
+// clears the tid word. What a library adds to this is its own work; what it
+// saves against pthread can only come out of pthread's extra work.
+alignas(64) char floor_stack[64 * 1024];
+alignas(64) unsigned long floor_tls[64];  // the child's thread pointer: never read
+std::atomic<int> floor_tid{0};
+
+int floor_child(void*) {
+  syscall(SYS_exit, 0);  // no libc state touched: syscall() sets errno only on failure
+  return 0;
+}
+
+void start_join_kernel_floor(benchmark::State& state) {
+  constexpr int kFlags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+                         CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
+  floor_tls[0] = reinterpret_cast<unsigned long>(floor_tls);
+  auto* tid = reinterpret_cast<int*>(&floor_tid);
+  for (auto _ : state) {
+    if (clone(floor_child, floor_stack + sizeof floor_stack, kFlags, nullptr, tid, floor_tls, tid) < 0) {
+      state.SkipWithError("clone failed");
+      break;
+    }
+    for (int t; (t = floor_tid.load(std::memory_order_acquire)) != 0;)
+      syscall(SYS_futex, tid, FUTEX_WAIT, t, nullptr, nullptr, 0);
   }
 }
 
@@ -542,6 +573,7 @@ void register_all() {
            benchmark::RegisterBenchmark("start_join/rawthread_new_thread_count", start_new_thread_rawthread),
            benchmark::RegisterBenchmark("start_join/pthread", start_join_pthread),
            benchmark::RegisterBenchmark("start_join/std_thread", start_join_std_thread),
+           benchmark::RegisterBenchmark("start_join/kernel_floor", start_join_kernel_floor),
        })
     b->Unit(benchmark::kMicrosecond);
 

@@ -151,21 +151,14 @@ Result<bool> Thread::join(double timeout) noexcept {
   // the same deadline. kNever keeps an untimed join the same shape.
   const kernel::Timespec deadline =
       timeout == -1 ? clock::kNever : clock::deadline_after(timeout);
-  bool yielded = false;
+  // No sched_yield before the sleep, though on one CPU a thread just started
+  // has often not run yet and a yield would let it end first, 1.3 of 16 us
+  // cheaper than the futex sleep and wake: with any other process runnable
+  // on that CPU, the yield hands it a whole time slice (1.4 ms per join, in
+  // bench/ with a busy loop pinned beside it).
   for (;;) {
     if (enter(state_)) {
       long ret = 0;
-      // A thread not yet ended has often not even run: on one CPU, the one
-      // whose thread just started it. One yield lets it run to its end
-      // before the joiner sleeps, which costs less than a futex sleep and
-      // the kernel's wake-up on the tid word (1.3 of 16 us per start + join
-      // pinned to one CPU, bench/). Where it runs on another CPU, the yield
-      // returns at once. Once per join, then the sleep: not a poll. (Only
-      // as a reader: another joiner may reclaim the mapping.)
-      if (!yielded && self->tid.load(std::memory_order_acquire) != 0) {
-        yielded = true;
-        kernel::sched_yield();
-      }
       if (!ended(self)) ret = kernel::futex_wait_tid(&self->tid, tid_, &deadline);
       const bool done = ended(self);
       if (leave(state_, done)) {

@@ -140,7 +140,6 @@ inline long set_tid_address(std::atomic<std::int32_t>* tid) noexcept {
   return call(__NR_set_tid_address, tid);
 }
 inline long getpid() noexcept { return call(__NR_getpid); }
-inline long sched_yield() noexcept { return call(__NR_sched_yield); }
 inline long tgkill(long tgid, long tid, int signum) noexcept {
   return call(__NR_tgkill, tgid, tid, signum);
 }

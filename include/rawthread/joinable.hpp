@@ -10,10 +10,8 @@
 // moved over without a join detaches the thread, which then gives back its
 // own. Exactly one of them reclaims the stack, decided by one atomic exchange.
 //
-// Joining waits on the tid word the kernel clears, so it costs no polling:
-// one yield first, so that a thread not yet run (on one CPU, the usual case
-// right after its start) can end before the joiner sleeps, then a futex
-// sleep. Any number of threads may join the same handle at once.
+// Joining waits on the tid word the kernel clears, so it costs no polling,
+// and any number of threads may join the same handle at once.
 #pragma once
 
 #include <atomic>
