@@ -9,7 +9,9 @@
 //                     lock; items_per_second is increments per second, timed
 //                     from the first thread's start to the last one's end
 //   start_join/...    start a thread that does nothing and wait until it is
-//                     gone; kernel_floor: a bare clone, exit and futex wait
+//                     gone; kernel_floor: a bare clone, exit and futex wait;
+//                     rawthread_joinable+pthread: the two in turns
+//                     (counters rawthread_us, pthread_us)
 //   timed/...         a 10 ms timed acquire of a held lock: how late it
 //                     returns, rawthread's and pthread's samples in turns
 //                     (counters <lock>_overshoot_median_us, _p99_us)
@@ -262,6 +264,52 @@ void start_join_pthread(benchmark::State& state) {
     }
     pthread_join(thread, nullptr);
   }
+}
+
+// rawthread's start + join and pthread's in turns, each timed on its own, as
+// timed/... does: run as two benchmarks their ratio moved by 0.86-0.94
+// between runs on a quiet machine, as each saw its own drift of the
+// machine. Counters: rawthread_us, pthread_us, the medians of kPairs each.
+constexpr int kPairs = 10000;
+
+double median_of(std::vector<double>& samples) {
+  std::sort(samples.begin(), samples.end());
+  const std::size_t n = samples.size();
+  return n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
+}
+
+void start_join_interleaved(benchmark::State& state) {
+  std::vector<double> raw_us, pthread_us;
+  raw_us.reserve(kPairs);
+  pthread_us.reserve(kPairs);
+  bool raw_first = true;
+  for (auto _ : state) {
+    double raw = 0, pth = 0;
+    for (int turn = 0; turn < 2; ++turn) {
+      const bool raw_turn = (turn == 0) == raw_first;
+      const std::int64_t begin = clock_ns();
+      if (raw_turn) {
+        rawthread::Result<rawthread::Thread> thread = rawthread::start_joinable_thread([]() noexcept {});
+        if (!thread || !thread->join()) {
+          state.SkipWithError("start_joinable_thread or join failed");
+          return;
+        }
+      } else {
+        pthread_t thread;
+        if (pthread_create(&thread, nullptr, pthread_nothing, nullptr) != 0) {
+          state.SkipWithError("pthread_create failed");
+          return;
+        }
+        pthread_join(thread, nullptr);
+      }
+      (raw_turn ? raw : pth) = static_cast<double>(clock_ns() - begin) / 1e3;
+    }
+    raw_first = !raw_first;
+    raw_us.push_back(raw);
+    pthread_us.push_back(pth);
+  }
+  state.counters["rawthread_us"] = median_of(raw_us);
+  state.counters["pthread_us"] = median_of(pthread_us);
 }
 
 // The kernel's floor, which no library can beat: clone() with the thread
@@ -576,6 +624,9 @@ void register_all() {
            benchmark::RegisterBenchmark("start_join/kernel_floor", start_join_kernel_floor),
        })
     b->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("start_join/rawthread_joinable+pthread", start_join_interleaved)
+      ->Iterations(kPairs)
+      ->Unit(benchmark::kMicrosecond);
 
   benchmark::RegisterBenchmark("timed/rawthread_lock+pthread_mutex_clocklock", timed_interleaved)
       ->Iterations(kTimedSamples)

@@ -1,6 +1,8 @@
 // The thread pointer area: see tls.hpp.
 #include "tls.hpp"
 
+#include <cstdint>
+
 #include "control.hpp"
 #include "runtime.hpp"
 
@@ -13,16 +15,33 @@ TlsImage tls_image{nullptr, 0, 0, 1};
 namespace tls {
 namespace {
 
-// Byte loops the compiler must not turn into memcpy/memset calls: the core
-// links against no library. TLS images are small; this runs once per thread.
+// Loops the compiler must not turn into memcpy/memset calls (the empty asm
+// with a memory clobber in each turn): the core links against no library.
+// TLS images are small; this runs once per thread.
 void copy_bytes(unsigned char* to, const unsigned char* from, std::size_t size) noexcept {
   for (std::size_t i = 0; i < size; ++i) {
     to[i] = from[i];
     __asm__("" ::: "memory");
   }
 }
+
+// A word that may alias whatever the zeroed bytes hold (the control block's
+// fields).
+using Word [[gnu::may_alias]] = std::uintptr_t;
+
+// A word at a time where aligned: zeroing a reused control block byte by
+// byte was 600 of the 1,000 instructions a start and join make (callgrind).
 void zero_bytes(unsigned char* to, std::size_t size) noexcept {
-  for (std::size_t i = 0; i < size; ++i) {
+  std::size_t i = 0;
+  for (; i < size && reinterpret_cast<std::uintptr_t>(to + i) % sizeof(Word) != 0; ++i) {
+    to[i] = 0;
+    __asm__("" ::: "memory");
+  }
+  for (; i + sizeof(Word) <= size; i += sizeof(Word)) {
+    *reinterpret_cast<Word*>(to + i) = 0;
+    __asm__("" ::: "memory");
+  }
+  for (; i < size; ++i) {
     to[i] = 0;
     __asm__("" ::: "memory");
   }
