@@ -420,6 +420,9 @@ TEST_F(SignalSafetyTest, InterruptMainInAThreadsHandlerEndsMainsAcquire) {
   EXPECT_TRUE(sleeping_seen_.load());
   expect_interrupted(r);
   EXPECT_LT(elapsed, 10.0);
+  // The handler stores interrupt_main's result after the call, whose signal
+  // may already have ended main's acquire: the thread may not be there yet.
+  EXPECT_TRUE(wait_for([] { return g_interrupt_main_result.load() != 0; }));
   EXPECT_EQ(g_interrupt_main_result.load(), 1);
   EXPECT_EQ(g_interrupt_main_ident.load(), s.ident.load()) << "the handler ran elsewhere";
   EXPECT_EQ(g_handler_runs.load(), 1) << "SIGUSR1's handler did not run once";
