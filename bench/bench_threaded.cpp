@@ -364,10 +364,9 @@ struct Overshoot {
 };
 
 Overshoot summarise(std::vector<double>& overshoot_us) {
-  std::sort(overshoot_us.begin(), overshoot_us.end());
-  const std::size_t n = overshoot_us.size();
   Overshoot out;
-  out.median_us = n % 2 ? overshoot_us[n / 2] : (overshoot_us[n / 2 - 1] + overshoot_us[n / 2]) / 2;
+  out.median_us = median_of(overshoot_us);  // sorts them
+  const std::size_t n = overshoot_us.size();
   // The nearest rank: the smallest sample with at least 99 % at or below it.
   const auto rank = static_cast<std::size_t>(std::ceil(0.99 * static_cast<double>(n)));
   out.p99_us = overshoot_us[std::max<std::size_t>(rank, 1) - 1];
