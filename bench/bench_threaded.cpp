@@ -72,7 +72,7 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
-// CLOCK_MONOTONIC through rawthread (a system call, no libc): the same clock
+// CLOCK_MONOTONIC through rawthread (its vDSO reader, no libc): the same clock
 // for every kind of thread, read once at each end of a thread's run.
 inline std::int64_t thread_now_ns() noexcept { return *rawthread::sys::monotonic_ns(); }
 
@@ -266,11 +266,7 @@ void start_join_pthread(benchmark::State& state) {
   }
 }
 
-// rawthread's start + join and pthread's in turns, each timed on its own, as
-// timed/... does: run as two benchmarks their ratio moved by 0.86-0.94
-// between runs on a quiet machine, as each saw its own drift of the
-// machine. Counters: rawthread_us, pthread_us, the medians of kPairs each.
-constexpr int kPairs = 10000;
+// ---- Samples of both in turns -------------------------------------------------
 
 double median_of(std::vector<double>& samples) {
   std::sort(samples.begin(), samples.end());
@@ -278,36 +274,64 @@ double median_of(std::vector<double>& samples) {
   return n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
 }
 
-void start_join_interleaved(benchmark::State& state) {
-  std::vector<double> raw_us, pthread_us;
-  raw_us.reserve(kPairs);
-  pthread_us.reserve(kPairs);
+// Takes one sample of rawthread and one of pthread per iteration, each
+// first in turn (so neither always runs right after the other), into `raw`
+// and `pth`: both see the same drift of the machine, where two benchmarks
+// run one after the other each see their own. A side returns its sample, or
+// a negative number when it failed: then the benchmark ends with its error.
+template <class Raw, class Pth>
+void in_turns(benchmark::State& state, int samples, Raw raw_sample, Pth pth_sample,
+              const char* raw_error, const char* pth_error, std::vector<double>& raw,
+              std::vector<double>& pth) {
+  raw.reserve(static_cast<std::size_t>(samples));
+  pth.reserve(static_cast<std::size_t>(samples));
   bool raw_first = true;
   for (auto _ : state) {
-    double raw = 0, pth = 0;
-    for (int turn = 0; turn < 2; ++turn) {
-      const bool raw_turn = (turn == 0) == raw_first;
-      const std::int64_t begin = clock_ns();
-      if (raw_turn) {
-        rawthread::Result<rawthread::Thread> thread = rawthread::start_joinable_thread([]() noexcept {});
-        if (!thread || !thread->join()) {
-          state.SkipWithError("start_joinable_thread or join failed");
-          return;
-        }
-      } else {
-        pthread_t thread;
-        if (pthread_create(&thread, nullptr, pthread_nothing, nullptr) != 0) {
-          state.SkipWithError("pthread_create failed");
-          return;
-        }
-        pthread_join(thread, nullptr);
-      }
-      (raw_turn ? raw : pth) = static_cast<double>(clock_ns() - begin) / 1e3;
+    double r = 0, p = 0;
+    if (raw_first) {
+      r = raw_sample();
+      p = pth_sample();
+    } else {
+      p = pth_sample();
+      r = raw_sample();
     }
     raw_first = !raw_first;
-    raw_us.push_back(raw);
-    pthread_us.push_back(pth);
+    if (r < 0 || p < 0) {
+      state.SkipWithError(r < 0 ? raw_error : pth_error);
+      break;
+    }
+    raw.push_back(r);
+    pth.push_back(p);
   }
+}
+
+// rawthread's start + join and pthread's in turns, each timed on its own:
+// run as two benchmarks their ratio moved by 0.86-0.94 between runs on a
+// quiet machine. Counters: rawthread_us, pthread_us, the medians of kPairs
+// each.
+constexpr int kPairs = 10000;
+
+void start_join_interleaved(benchmark::State& state) {
+  std::vector<double> raw_us, pthread_us;
+  in_turns(
+      state, kPairs,
+      [] {
+        const std::int64_t begin = clock_ns();
+        {
+          rawthread::Result<rawthread::Thread> thread = rawthread::start_joinable_thread([]() noexcept {});
+          if (!thread || !thread->join()) return -1.0;
+        }
+        return static_cast<double>(clock_ns() - begin) / 1e3;
+      },
+      [] {
+        const std::int64_t begin = clock_ns();
+        pthread_t thread;
+        if (pthread_create(&thread, nullptr, pthread_nothing, nullptr) != 0) return -1.0;
+        pthread_join(thread, nullptr);
+        return static_cast<double>(clock_ns() - begin) / 1e3;
+      },
+      "start_joinable_thread or join failed", "pthread_create failed", raw_us, pthread_us);
+  if (raw_us.empty() || pthread_us.empty()) return;
   state.counters["rawthread_us"] = median_of(raw_us);
   state.counters["pthread_us"] = median_of(pthread_us);
 }
@@ -350,11 +374,11 @@ void start_join_std_thread(benchmark::State& state) {
 
 // ---- Timed acquire of a held lock --------------------------------------------
 
-// Both locks' samples alternate in one benchmark: how late a timed wait
-// returns is the kernel's timer slack (50 us by default) and wake-up latency,
-// the same for both, and it drifts with the machine's load over seconds. Two
+// Both locks' samples in turns (in_turns): how late a timed wait returns is
+// the kernel's timer slack (50 us by default) and wake-up latency, the same
+// for both, and it drifts with the machine's load over seconds. Two
 // benchmarks run one after the other saw different drifts (their ratio
-// wandered from 0.9 to 1.05 run to run); alternate samples see the same.
+// wandered from 0.9 to 1.05 run to run).
 constexpr int kTimedSamples = 100;  // of each lock, per repetition
 constexpr std::int64_t kTimedNs = 10'000'000;  // 10 ms
 
@@ -396,37 +420,19 @@ double overshoot_pthread(pthread_mutex_t& held) {
   return static_cast<double>(end - begin - kTimedNs) / 1e3;
 }
 
-// One iteration: one sample of each, in turns first (so neither always runs
-// right after the other's wake-up). Counters: rawthread_overshoot_median_us,
-// rawthread_overshoot_p99_us, pthread_overshoot_median_us,
-// pthread_overshoot_p99_us.
+// Counters: rawthread_overshoot_median_us, rawthread_overshoot_p99_us,
+// pthread_overshoot_median_us, pthread_overshoot_p99_us.
 void timed_interleaved(benchmark::State& state) {
   rawthread::Lock lock;
   (void)lock.acquire();
   pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
   pthread_mutex_lock(&mutex);
   std::vector<double> raw_us, pthread_us;
-  raw_us.reserve(kTimedSamples);
-  pthread_us.reserve(kTimedSamples);
-  bool raw_first = true;
-  for (auto _ : state) {
-    double raw = 0, pth = 0;
-    if (raw_first) {
-      raw = overshoot_rawthread(lock);
-      pth = overshoot_pthread(mutex);
-    } else {
-      pth = overshoot_pthread(mutex);
-      raw = overshoot_rawthread(lock);
-    }
-    raw_first = !raw_first;
-    if (raw < 0 || pth < 0) {
-      state.SkipWithError(raw < 0 ? "the timed acquire of a held Lock did not time out"
-                                  : "pthread_mutex_clocklock of a held mutex did not time out");
-      break;
-    }
-    raw_us.push_back(raw);
-    pthread_us.push_back(pth);
-  }
+  in_turns(
+      state, kTimedSamples, [&lock] { return overshoot_rawthread(lock); },
+      [&mutex] { return overshoot_pthread(mutex); },
+      "the timed acquire of a held Lock did not time out",
+      "pthread_mutex_clocklock of a held mutex did not time out", raw_us, pthread_us);
   pthread_mutex_unlock(&mutex);
   (void)lock.release();
   if (raw_us.empty() || pthread_us.empty()) return;
