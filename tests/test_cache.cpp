@@ -39,8 +39,8 @@ class CacheTest : public rt_test::RawthreadTest {
 // A case that counts mappings one by one: under valgrind maps_lines_with_cache
 // is a constant (its own mappings fill /proc/self/maps), so there is nothing
 // to count.
-#define NEED_MAPPINGS()                                                                     \
-  if (rt_test::under_valgrind())                                                            \
+#define RT_REQUIRES_MAPPING_COUNTS() \
+  if (rt_test::under_valgrind())     \
   GTEST_SKIP() << "under valgrind /proc/self/maps lists valgrind's mappings: no count to check"
 
 // Waits behind a gate: acquires and at once releases it. Safe in thread bodies.
@@ -58,7 +58,7 @@ std::uintptr_t mapping_size_at(std::uintptr_t address) {
 }
 
 TEST_F(CacheTest, ABurstOfJoinedThreadsLeavesAtMostTheBoundCached) {
-  NEED_MAPPINGS();
+  RT_REQUIRES_MAPPING_COUNTS();
   static Lock gate;
   static Thread handles[kBurst];
   const long before = maps_lines_with_cache();
@@ -83,7 +83,7 @@ TEST_F(CacheTest, ABurstOfJoinedThreadsLeavesAtMostTheBoundCached) {
 }
 
 TEST_F(CacheTest, ABurstOfDetachedThreadsLeavesAtMostTheBoundCached) {
-  NEED_MAPPINGS();
+  RT_REQUIRES_MAPPING_COUNTS();
   RT_REQUIRES_CONCURRENCY();  // the burst waits at a gate
   static Lock gate;
   static std::atomic<int> waiting, ran;
@@ -142,7 +142,7 @@ void see_and_request(Seen* seen) noexcept {
 }
 
 TEST_F(CacheTest, AJoinedThreadsStackIsReusedAsNew) {
-  NEED_MAPPINGS();
+  RT_REQUIRES_MAPPING_COUNTS();
   static Seen first, second;
   first.reset();
   second.reset();
@@ -234,7 +234,7 @@ TEST_F(CacheTest, AStartWithAnotherStackSizeGetsNoCachedStack) {
 }
 
 TEST_F(CacheTest, ReleaseUnmapsOnlyTheStacksOfEndedThreads) {
-  NEED_MAPPINGS();
+  RT_REQUIRES_MAPPING_COUNTS();
   RT_REQUIRES_CONCURRENCY();  // three threads run at a gate while the cache is released
   constexpr int kRunning = 3;
   constexpr int kEnded = 4;
