@@ -147,17 +147,48 @@ TEST(the_stack_protector_canary_is_random_and_per_process) {
 
 namespace {
 
+// Stores `count` bytes of 'x' from `to` upwards, in assembly: the compiler
+// sees only an opaque statement that reads `to` and may write any memory, so
+// it can neither bound the stores by the object `to` points into nor drop
+// them, at any optimisation level (a C++ loop writing past an array is
+// undefined behaviour, which GCC at -O3 turns into exactly 16 stores). For
+// the same reason no -Dubsan=true check can trap before the canary is hit.
+void fill_bytes(char* to, std::size_t count) {
+#if defined(__x86_64__)
+  __asm__ volatile("rep stosb" : "+D"(to), "+c"(count) : "a"('x') : "memory");
+#elif defined(__aarch64__)
+  __asm__ volatile(
+      "1: cbz %1, 2f\n"
+      "   strb %w2, [%0], #1\n"
+      "   sub %1, %1, #1\n"
+      "   b 1b\n"
+      "2:"
+      : "+r"(to), "+r"(count)
+      : "r"('x')
+      : "memory");
+#elif defined(__riscv) && __riscv_xlen == 64
+  __asm__ volatile(
+      "1: beqz %1, 2f\n"
+      "   sb %2, 0(%0)\n"
+      "   addi %0, %0, 1\n"
+      "   addi %1, %1, -1\n"
+      "   j 1b\n"
+      "2:"
+      : "+r"(to), "+r"(count)
+      : "r"('x')
+      : "memory");
+#else
+#error "fill_bytes: no assembly for this architecture"
+#endif
+}
+
 // Writes `count` bytes into a 16-byte buffer: past its end when count > 16,
-// over the canary the prologue put above it. The count goes through a
-// volatile so that the compiler cannot see (and refuse) the overflow. With
-// -Dubsan=true, the checks of array bounds and object sizes would trap at
-// buffer[16], before the write that the stack protector is here to catch.
-volatile int overflow_count = 0;
-[[gnu::noinline]] __attribute__((no_sanitize("bounds", "object-size"))) void overflow(int count) {
-  overflow_count = count;
+// over the canary that -fstack-protector-strong puts above a local array.
+// The buffer's address goes to the assembly, so the buffer is in this frame
+// and the frame is protected.
+[[gnu::noinline]] void overflow(std::size_t count) {
   char buffer[16];
-  for (int i = 0; i < overflow_count; ++i) buffer[i] = 'x';
-  __asm__ volatile("" ::"r"(buffer) : "memory");
+  fill_bytes(buffer, count);
 }
 
 }  // namespace
