@@ -273,6 +273,13 @@ Result<ThreadSlot> map_thread(std::size_t size, std::size_t align) noexcept {
   return ThreadSlot{self->payload, self};
 }
 
+void unmap_thread(ThreadSlot slot) noexcept {
+  // No thread ever ran on it (its tid word is 0): the next start may take it
+  // from the cache at once.
+  auto* self = static_cast<Control*>(slot.control);
+  if (!cache::push(self)) kernel::munmap(self->map_base, self->map_size);
+}
+
 Result<Started> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,
                              void (*discard)(void*) noexcept, bool joinable) noexcept {
   auto* self = static_cast<Control*>(slot.control);
