@@ -144,7 +144,9 @@ long get_native_id() noexcept;
 // Python's exit(): ends the calling thread at once. Objects on its stack are
 // not destroyed; a rawthread thread's stack is given back (see above). In the main thread it
 // ends only the main thread: the process exits with status 0 when its last
-// thread ends.
+// thread ends. In a hosted program that exit is not libc's exit(): atexit
+// handlers do not run and stdio buffers are not flushed (return from main,
+// or call exit(), for those).
 [[noreturn]] void exit_thread() noexcept;
 
 // Python's _count(): threads started that have not ended. A thread counts as
