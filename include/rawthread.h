@@ -48,6 +48,7 @@ enum {
   RAWTHREAD_E_STACK_SIZE_TOO_SMALL,   /* value_error    "size not valid: must be 0 or at least 32768 bytes" */
   RAWTHREAD_E_JOIN_EMPTY,             /* thread_error   "cannot join thread before it is started" */
   RAWTHREAD_E_JOIN_SELF,              /* thread_error   "cannot join current thread" */
+  RAWTHREAD_E_HANDLE_COPIED,          /* thread_error   "thread handle is a copy: use the one start filled" */
   /* The dummy backend only (-Dthread_backend=dummy): */
   RAWTHREAD_E_STACK_SIZE_NOT_SUPPORTED, /* thread_error "setting thread stack size not supported" */
   RAWTHREAD_E_WOULD_DEADLOCK,         /* thread_error   "acquire would deadlock: ..." */
@@ -79,11 +80,19 @@ int rawthread_start_new_thread(void (*fn)(void* arg), void* arg, rawthread_ident
 
 /* A joinable thread's handle. Every handle filled by
  * rawthread_start_joinable_thread must end in rawthread_join (returning
- * joined) or rawthread_detach: C has no destructor to detach it. */
+ * joined) or rawthread_detach: C has no destructor to detach it.
+ *
+ * A handle stays where rawthread_start_joinable_thread filled it, as a
+ * pthread_mutex_t does: pass pointers to it, and move it with
+ * rawthread_thread_move. A copy (C's assignment, memcpy, a struct returned
+ * by value) is recognised, since the handle records its own address: the
+ * copy's join returns RAWTHREAD_E_HANDLE_COPIED, its is_done is false, its
+ * detach forgets the copy alone, and the original works as before. Two
+ * handles joined for one thread would give its stack back twice. */
 typedef struct rawthread_thread {
-  void* opaque[3];
+  void* opaque[4];
 } rawthread_thread;
-#define RAWTHREAD_THREAD_INIT {{0, 0, 0}}
+#define RAWTHREAD_THREAD_INIT {{0, 0, 0, 0}}
 
 int rawthread_start_joinable_thread(rawthread_thread* thread, void (*fn)(void* arg), void* arg);
 /* Waits at most `timeout` seconds (RAWTHREAD_NO_TIMEOUT: no limit) for the
@@ -93,6 +102,10 @@ bool rawthread_is_done(const rawthread_thread* thread);
 rawthread_ident rawthread_thread_ident(const rawthread_thread* thread);
 /* Lets the thread run on without a handle; it gives back its own stack. */
 void rawthread_detach(rawthread_thread* thread);
+/* Moves the handle *from to *to, as C++'s move assignment does: *to's own
+ * thread, if it has one, is detached first; *from is left empty. A copy as
+ * *from: RAWTHREAD_E_HANDLE_COPIED, and nothing changes. */
+int rawthread_thread_move(rawthread_thread* to, rawthread_thread* from);
 
 rawthread_ident rawthread_get_ident(void);  /* nonzero, no system call; async-signal-safe */
 long rawthread_get_native_id(void);         /* the kernel's tid */

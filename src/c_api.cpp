@@ -3,6 +3,7 @@
 // below); each Error becomes the code whose message it carries.
 #include <rawthread.h>
 
+#include <cstddef>
 #include <new>
 #include <type_traits>
 
@@ -18,7 +19,7 @@ using namespace rawthread;
 static_assert(sizeof(rawthread_lock) == sizeof(Lock) && alignof(rawthread_lock) == alignof(Lock));
 static_assert(sizeof(rawthread_rlock) == sizeof(RLock) &&
               alignof(rawthread_rlock) == alignof(RLock));
-static_assert(sizeof(rawthread_thread) >= sizeof(Thread) &&
+static_assert(sizeof(rawthread_thread) >= sizeof(Thread) + sizeof(void*) &&
               alignof(rawthread_thread) >= alignof(Thread));
 static_assert(sizeof(rawthread_ident) == sizeof(Ident));
 static_assert(RAWTHREAD_TIMEOUT_MAX == TIMEOUT_MAX);
@@ -44,6 +45,7 @@ constexpr Entry kEntries[] = {
     {errors::kStackSizeTooSmall.message, RAWTHREAD_VALUE_ERROR},
     {errors::kJoinEmpty.message, RAWTHREAD_THREAD_ERROR},
     {errors::kJoinSelf.message, RAWTHREAD_THREAD_ERROR},
+    {errors::kHandleCopied.message, RAWTHREAD_THREAD_ERROR},
     {errors::kStackSizeNotSupported.message, RAWTHREAD_THREAD_ERROR},
     {errors::kWouldDeadlock.message, RAWTHREAD_THREAD_ERROR},
     {errors::kStartedFunctionInterrupted.message, RAWTHREAD_INTERRUPTED},
@@ -79,6 +81,32 @@ auto* as(C* storage) {
   return std::launder(reinterpret_cast<Object*>(storage));
 }
 
+// A filled C handle records, in its last word, the address it was filled at.
+// C's assignment copies it bitwise, so a copy holds another handle's address:
+// only the original may reach the thread's mapping (a copy joined too would
+// give the same mapping back twice, and one joined after the mapping was
+// reused would wait for another thread). An empty handle records none.
+constexpr std::size_t kHome = sizeof(rawthread_thread::opaque) / sizeof(void*) - 1;
+static_assert(kHome * sizeof(void*) >= sizeof(Thread));
+
+bool is_copy(const rawthread_thread* thread) {
+  const void* home = thread->opaque[kHome];
+  return home != nullptr && home != thread;
+}
+
+// Puts a Thread into the storage of an empty (or forgotten) C handle.
+void fill(rawthread_thread* thread, Thread&& from) {
+  ::new (static_cast<void*>(thread)) Thread(std::move(from));
+  thread->opaque[kHome] = thread;
+}
+
+// Empties a C handle without touching its thread: what is left of a copy
+// once it is forgotten, or of the original once it was moved away.
+void forget(rawthread_thread* thread) {
+  ::new (static_cast<void*>(thread)) Thread();
+  thread->opaque[kHome] = nullptr;
+}
+
 // What a C thread runs: fn(arg), as a C++ callable.
 struct CCall {
   void (*fn)(void*);
@@ -110,24 +138,39 @@ int rawthread_start_new_thread(void (*fn)(void*), void* arg, rawthread_ident* id
 int rawthread_start_joinable_thread(rawthread_thread* thread, void (*fn)(void*), void* arg) {
   Result<Thread> started = start_joinable_thread(CCall{fn, arg});
   if (!started) return code_of(started.error());
-  ::new (static_cast<void*>(thread)) Thread(std::move(*started));
+  fill(thread, std::move(*started));
   return RAWTHREAD_OK;
 }
 
 int rawthread_join(rawthread_thread* thread, double timeout, bool* joined) {
+  if (is_copy(thread)) return code_of(errors::kHandleCopied);
   return put(as<Thread>(thread)->join(timeout), joined);
 }
 
-bool rawthread_is_done(const rawthread_thread* thread) { return as<Thread>(thread)->is_done(); }
+bool rawthread_is_done(const rawthread_thread* thread) {
+  return !is_copy(thread) && as<Thread>(thread)->is_done();
+}
 
 rawthread_ident rawthread_thread_ident(const rawthread_thread* thread) {
-  return as<Thread>(thread)->ident();
+  return as<Thread>(thread)->ident();  // the handle's own word: a copy's is right too
 }
 
 void rawthread_detach(rawthread_thread* thread) {
-  // Destroying the handle detaches; what is left is an empty one.
-  as<Thread>(thread)->~Thread();
-  ::new (static_cast<void*>(thread)) Thread();
+  // Destroying the handle detaches; what is left is an empty one. A copy's
+  // thread is the original's to detach or join.
+  if (!is_copy(thread)) as<Thread>(thread)->~Thread();
+  forget(thread);
+}
+
+int rawthread_thread_move(rawthread_thread* to, rawthread_thread* from) {
+  if (is_copy(from)) return code_of(errors::kHandleCopied);
+  if (to == from) return RAWTHREAD_OK;
+  rawthread_detach(to);
+  Thread* source = as<Thread>(from);
+  fill(to, std::move(*source));
+  source->~Thread();  // empty now: detaches nothing
+  forget(from);
+  return RAWTHREAD_OK;
 }
 
 rawthread_ident rawthread_get_ident(void) { return get_ident(); }

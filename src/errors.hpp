@@ -24,6 +24,9 @@ inline constexpr Error kSignalOutOfRange{Errc::value_error, 0, "signal number ou
 inline constexpr Error kJoinSelf{Errc::thread_error, 0, "cannot join current thread"};
 inline constexpr Error kJoinEmpty{Errc::thread_error, 0,
                                   "cannot join thread before it is started"};
+// The C API: a rawthread_thread used away from where it was filled.
+inline constexpr Error kHandleCopied{Errc::thread_error, 0,
+                                     "thread handle is a copy: use the one start filled"};
 inline constexpr Error kNullSignalHandler{Errc::value_error, 0, "signal handler must not be null"};
 inline constexpr Error kUnsupportedSignalFlags{Errc::value_error, 0, "unsupported signal flags"};
 inline constexpr Error kInvalidMaskHow{Errc::value_error, 0, "invalid signal mask operation"};

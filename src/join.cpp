@@ -35,11 +35,31 @@ using State = std::atomic<std::uint32_t>;
 
 Control* control_of(void* control) { return static_cast<Control*>(control); }
 
-// A thread is over once the kernel cleared its tid; in a child of fork(), a
-// thread of the parent's is over from the start (CPython marks such handles
-// done too).
-bool ended(const Control* self) {
-  return self->tid.load(std::memory_order_acquire) == 0 || detail::forked_away(self);
+// A thread is over once the kernel cleared its tid.
+bool ended(const Control* self) { return self->tid.load(std::memory_order_acquire) == 0; }
+
+// Whether the calling process is a child of fork() (or a later descendant)
+// of the process that made the handle: a system call, as nothing in memory
+// tells a child from its parent.
+bool in_fork_child(std::int32_t pid) { return pid != kernel::getpid(); }
+
+// A handle that crossed a fork(): its thread is over here from the start
+// (CPython marks such handles done too), whatever state the copy of the
+// handle was in. The readers and sleepers it counts, and any reclaimer,
+// were threads of the parent's that the child does not have, so nothing
+// here waits for them. The first thread of the child to turn the state to
+// kJoined gives back the child's copy of the mapping, unless a reclaimer of
+// the parent's had begun to (kReclaiming): the mapping may be gone, or in
+// the cache, already, and is left alone. Its copy of the count
+// reclaim_mapping knows is the parent's: it counts nothing out.
+void settle_in_fork_child(State& state, Control* self) noexcept {
+  std::uint32_t s = state.load(std::memory_order_acquire);
+  while ((s & kJoined) == 0) {
+    if (state.compare_exchange_weak(s, kJoined, std::memory_order_acq_rel)) {
+      if ((s & kReclaiming) == 0) detail::reclaim_mapping(self);
+      return;
+    }
+  }
 }
 
 // Counts the caller in as a reader of the mapping; false once it is joined
@@ -88,12 +108,12 @@ void reclaim(State& state, Control* self) noexcept {
 Thread::Thread(detail::Started started) noexcept
     : ident_(started.ident),
       control_(started.control),
-      tid_(control_of(started.control)->tid.load(std::memory_order_relaxed)) {}
+      pid_(static_cast<std::int32_t>(control_of(started.control)->pid)) {}
 
 Thread::Thread(Thread&& other) noexcept
     : ident_(std::exchange(other.ident_, 0)),
       control_(std::exchange(other.control_, nullptr)),
-      tid_(std::exchange(other.tid_, 0)),
+      pid_(std::exchange(other.pid_, 0)),
       state_(other.state_.exchange(0, std::memory_order_relaxed)) {}
 
 Thread& Thread::operator=(Thread&& other) noexcept {
@@ -101,7 +121,7 @@ Thread& Thread::operator=(Thread&& other) noexcept {
     detach();
     ident_ = std::exchange(other.ident_, 0);
     control_ = std::exchange(other.control_, nullptr);
-    tid_ = std::exchange(other.tid_, 0);
+    pid_ = std::exchange(other.pid_, 0);
     state_.store(other.state_.exchange(0, std::memory_order_relaxed), std::memory_order_relaxed);
   }
   return *this;
@@ -111,29 +131,34 @@ Thread::~Thread() { detach(); }
 
 void Thread::detach() noexcept {
   Control* self = control_of(control_);
-  if (self == nullptr || (state_.load(std::memory_order_acquire) & kJoined) != 0) return;
-  // One exchange against the thread's own at its end (thread.cpp, finish):
-  // if the thread has not ended, it will unmap its mapping itself. A fork's
-  // child has only the copy of the mapping, and no thread to unmap it.
-  std::uint32_t attached = kAttached;
-  if (detail::forked_away(self)) {
-    detail::reclaim_mapping(self);
-  } else if (!self->reclaim.compare_exchange_strong(attached, kDetached,
-                                                    std::memory_order_acq_rel)) {
-    // It ended first and left the mapping to the handle. It is past its last
-    // instruction but for the exit itself: wait for the kernel to let go.
-    while (!ended(self)) kernel::futex_wait_tid(&self->tid, tid_, nullptr);
-    detail::reclaim_mapping(self);
+  if (self == nullptr) return;
+  if (in_fork_child(pid_)) {
+    // The child has only the copy of the mapping, and no thread to give it
+    // back.
+    settle_in_fork_child(state_, self);
+  } else if ((state_.load(std::memory_order_acquire) & kJoined) == 0) {
+    // One exchange against the thread's own at its end (thread.cpp, finish):
+    // if the thread has not ended, it will give back its mapping itself.
+    std::uint32_t attached = kAttached;
+    if (!self->reclaim.compare_exchange_strong(attached, kDetached, std::memory_order_acq_rel)) {
+      // It ended first and left the mapping to the handle. It is past its
+      // last instruction but for the exit itself: wait for the kernel to let
+      // go.
+      for (std::int32_t tid; (tid = self->tid.load(std::memory_order_acquire)) != 0;)
+        kernel::futex_wait_tid(&self->tid, tid, nullptr);
+      detail::reclaim_mapping(self);
+    }
   }
   control_ = nullptr;
   ident_ = 0;
-  tid_ = 0;
+  pid_ = 0;
   state_.store(0, std::memory_order_relaxed);
 }
 
 bool Thread::is_done() const noexcept {
   Control* self = control_of(control_);
   if (self == nullptr) return false;
+  if (in_fork_child(pid_)) return true;
   if (!enter(state_)) return true;  // joined, or a joiner saw it end
   const bool done = ended(self);
   leave(state_, false);  // a query leaves reclaiming to join or the destructor
@@ -146,6 +171,10 @@ Result<bool> Thread::join(double timeout) noexcept {
   if (const Error* bad = errors::bad_timeout(timeout)) return *bad;
   if ((state_.load(std::memory_order_acquire) & kJoined) != 0) return true;
   if (ident_ == get_ident()) return errors::kJoinSelf;
+  if (in_fork_child(pid_)) {
+    settle_in_fork_child(state_, self);
+    return true;
+  }
 
   // Timed waits end with EINTR when a handler runs; the loop resumes them to
   // the same deadline. kNever keeps an untimed join the same shape.
@@ -159,7 +188,8 @@ Result<bool> Thread::join(double timeout) noexcept {
   for (;;) {
     if (enter(state_)) {
       long ret = 0;
-      if (!ended(self)) ret = kernel::futex_wait_tid(&self->tid, tid_, &deadline);
+      if (std::int32_t tid = self->tid.load(std::memory_order_acquire); tid != 0)
+        ret = kernel::futex_wait_tid(&self->tid, tid, &deadline);
       const bool done = ended(self);
       if (leave(state_, done)) {
         reclaim(state_, self);

@@ -11,10 +11,9 @@
 
 namespace rawthread {
 
-long get_native_id() noexcept {
-  if (const Control* self = control::own()) return self->tid.load(std::memory_order_relaxed);
-  return kernel::gettid();  // exact after fork() too, where a cached tid would be the parent's
-}
+// Always the system call: a tid kept in memory (the control block's) is the
+// parent's in a thread that called fork(), running on in the child.
+long get_native_id() noexcept { return kernel::gettid(); }
 
 namespace detail {
 // Stable for the thread's lifetime and across fork(), like an ident: an RLock

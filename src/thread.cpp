@@ -65,6 +65,11 @@ static_assert(sizeof(live_threads) == sizeof(std::size_t) && decltype(live_threa
 // count means nothing until the child's first start begins it afresh.
 std::atomic<long> counted_pid{0};
 
+// What the exit stub counts a thread out of when live_threads never counted
+// it in: the thread that called fork(), ending in the child after the child
+// started threads of its own.
+std::atomic<std::size_t> uncounted{0};
+
 // Counts a thread of process `pid` in.
 void count_in(long pid) noexcept {
   long counted = counted_pid.load(std::memory_order_relaxed);
@@ -197,7 +202,8 @@ constexpr bool add(std::size_t& sum, std::size_t a, std::size_t b) {
   // Not the thread that called fork(), running on in a child that has
   // started threads of its own (the count is the child's now): there an
   // entry of the parent's passes for gone (wait_gone), and this one is not.
-  if (self->pid == counted_pid.load(std::memory_order_relaxed) && cache::push(self)) {
+  const bool counted = self->pid == counted_pid.load(std::memory_order_relaxed);
+  if (counted && cache::push(self)) {
     live_threads.fetch_sub(1, std::memory_order_release);
     kernel::exit_thread(0);
   }
@@ -210,7 +216,9 @@ constexpr bool add(std::size_t& sum, std::size_t a, std::size_t b) {
   const std::uint64_t all = ~std::uint64_t{0};
   kernel::rt_sigprocmask(kernel::kSigBlock, &all, nullptr);
   kernel::set_tid_address(nullptr);
-  rawthread_unmap_and_exit(self->map_base, self->map_size, &live_threads);
+  // A thread the count does not hold (that fork() child's) counts itself
+  // out of a count nobody reads.
+  rawthread_unmap_and_exit(self->map_base, self->map_size, counted ? &live_threads : &uncounted);
 }
 
 // The new thread's first C++ frame, called by the clone trampoline on the new
@@ -271,6 +279,13 @@ Result<ThreadSlot> map_thread(std::size_t size, std::size_t align) noexcept {
   self->payload = reinterpret_cast<void*>(align_down(area - size, align));
   arch::init_abi_tcb(tp);
   return ThreadSlot{self->payload, self};
+}
+
+void unmap_thread(ThreadSlot slot) noexcept {
+  // No thread ever ran on it (its tid word is 0): the next start may take it
+  // from the cache at once.
+  auto* self = static_cast<Control*>(slot.control);
+  if (!cache::push(self)) kernel::munmap(self->map_base, self->map_size);
 }
 
 Result<Started> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,

@@ -9,6 +9,7 @@
 // through its exit status, one code per check (CHILD_CHECK), and writes the
 // text of the check that failed into a page it shares with the parent, which
 // asserts on both after wait_child.
+#include <dirent.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -580,6 +581,173 @@ TEST_F(ForkTest, ChildReusesTheCopyOfARunningThreadsStack) {
   main_holds = false;
   ASSERT_TRUE(gate.release().has_value());
   EXPECT_TRUE(is_true(running->join(rt_test::kDeadline)));
+}
+
+// ---------------------------------------------------------------- joinable handles across fork
+
+TEST_F(ForkTest, AHandleAJoinerWasInsideIsDoneInTheChild) {
+  RT_REQUIRES_CONCURRENCY();  // a joiner sleeps in join() while main forks
+  // Issue 13: a thread of the parent's was inside join() of the handle as
+  // main forked. The child's copy of the handle counts that joiner, which
+  // the child does not have: before the fix, the child's join became the
+  // reclaimer and waited for it for ever, timeout or not.
+  static Lock gate;
+  static std::atomic<long> joiner_tid;
+  static std::atomic<int> joiner_result;
+  static Thread* handle = nullptr;
+  joiner_tid = 0;
+  joiner_result = 0;
+  ASSERT_TRUE(is_true(gate.acquire(false)));
+  bool holds_gate = true;
+  OnExit cleanup([&] {
+    if (holds_gate) (void)gate.release();
+  });
+  Result<Thread> target = start_joinable_thread([] {
+    (void)gate.acquire();
+    (void)gate.release();
+  });
+  ASSERT_TRUE(target.has_value()) << target.error().message;
+  handle = &*target;
+  ASSERT_TRUE(start_new_thread([] {
+                joiner_tid.store(get_native_id());
+                Result<bool> joined = handle->join();
+                joiner_result.store(is_true(joined) ? 1 : -1);
+              }).has_value());
+  ASSERT_TRUE(wait_for([] { return joiner_tid.load() != 0; }));
+  ASSERT_TRUE(rt_test::wait_until_sleeping(joiner_tid.load()));  // inside join, a reader
+
+  // join with a timeout, then without, then the handle's destructor.
+  int status = run_child([]() -> int {
+    const std::int64_t start = child_now_ns();
+    CHILD_CHECK(handle->is_done());
+    CHILD_CHECK(is_true(handle->join(20.0)));
+    CHILD_CHECK(child_now_ns() - start < rt_test::to_ns(10.0));  // at once, not at the timeout
+    CHILD_CHECK(is_true(handle->join()));
+    CHILD_CHECK(thread_count() == 0);
+    { Thread moved = std::move(*handle); }  // detaches nothing: it is joined
+    return 0;
+  });
+  expect_child_passed(status);
+  // The destructor alone, on a handle whose copy a joiner is inside.
+  status = run_child([]() -> int {
+    { Thread moved = std::move(*handle); }
+    CHILD_CHECK(thread_count() == 0);
+    return 0;
+  });
+  expect_child_passed(status);
+
+  // The parent is untouched: its joiner returns once the thread ends.
+  (void)gate.release();
+  holds_gate = false;
+  EXPECT_TRUE(wait_for([] { return joiner_result.load() != 0; }));
+  EXPECT_EQ(joiner_result.load(), 1);
+  EXPECT_TRUE(is_true(target->join(rt_test::kDeadline)));
+  EXPECT_TRUE(rt_test::wait_thread_count(base_count_));
+}
+
+// ---------------------------------------------------------------- fork in a thread rawthread started
+
+// What the child of a fork() made in a rawthread thread reports, in memory
+// that parent and child share.
+struct ForkedThreadReport {
+  std::atomic<int> stage;  // 1: the forked thread is done; 2: the parent saw it gone; 3: all done
+  std::atomic<long> native_id, tid;           // the forked thread's, in the child
+  std::atomic<long> count_at_fork, count_with_worker;
+  std::atomic<long> worker_native_id, worker_tid;
+  std::atomic<long> count_after_forked_ended;  // the worker's view
+};
+ForkedThreadReport* g_report = nullptr;
+
+// The number of threads of process `pid` that have not exited: entries of
+// /proc/PID/task but the zombie that a thread group leader stays while other
+// threads of its group run.
+long live_task_count(long pid) {
+  char path[96];
+  std::snprintf(path, sizeof path, "/proc/%ld/task", pid);
+  DIR* dir = ::opendir(path);
+  if (dir == nullptr) return -1;
+  long count = 0;
+  while (const dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    char stat_path[512], stat[512] = {};
+    std::snprintf(stat_path, sizeof stat_path, "%s/%s/stat", path, entry->d_name);
+    if (FILE* f = std::fopen(stat_path, "re")) {
+      std::size_t got = std::fread(stat, 1, sizeof stat - 1, f);
+      std::fclose(f);
+      stat[got] = '\0';
+      const char* state = std::strrchr(stat, ')');  // after the command name
+      if (state != nullptr && state[1] == ' ' && state[2] != 'Z' && state[2] != 'X') ++count;
+    }
+  }
+  ::closedir(dir);
+  return count;
+}
+
+// In the child, on a rawthread thread: waits until the stage is `stage`.
+bool child_wait_stage(int stage) {
+  return child_wait([stage] { return g_report->stage.load() == stage; });
+}
+
+TEST_F(ForkTest, ChildOfAForkInARawthreadThread) {
+  RT_REQUIRES_CONCURRENCY();
+  // Issue 13: a thread rawthread started calls fork(). In the child it is
+  // the only thread: its native id is the child's tid (before the fix, the
+  // parent's), and once it has started a worker and ended, the worker is
+  // still counted (before the fix the forked thread counted itself out of a
+  // count it was never in, and a running worker read 0).
+  if (!threads_start_in_child_of_threaded_process())
+    GTEST_SKIP() << "this platform cannot start threads in a child forked while other threads "
+                    "run (qemu-user)";
+  void* page = ::mmap(nullptr, sizeof(ForkedThreadReport), PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(page, MAP_FAILED);
+  g_report = ::new (page) ForkedThreadReport{};
+  static std::atomic<long> child_pid;
+  child_pid = 0;
+  ASSERT_TRUE(start_new_thread([] {
+                // fork() by its system call: libc does not know this thread.
+                long pid = ::syscall(SYS_clone, SIGCHLD, 0L, 0L, 0L, 0L);
+                if (pid != 0) {
+                  child_pid.store(pid);
+                  return;
+                }
+                ForkedThreadReport& report = *g_report;
+                report.native_id.store(get_native_id());
+                report.tid.store(::syscall(SYS_gettid));
+                report.count_at_fork.store(static_cast<long>(thread_count()));
+                Result<Ident> worker = start_new_thread([] {
+                  ForkedThreadReport& r = *g_report;
+                  // The parent says when the forked thread is gone.
+                  if (child_wait_stage(2)) {
+                    r.count_after_forked_ended.store(static_cast<long>(thread_count()));
+                    r.worker_native_id.store(get_native_id());
+                    r.worker_tid.store(::syscall(SYS_gettid));
+                  }
+                  r.stage.store(3);
+                });  // the child ends with its last thread, this one
+                report.count_with_worker.store(worker ? static_cast<long>(thread_count()) : -1);
+                report.stage.store(1);
+              }).has_value());
+  ASSERT_TRUE(wait_for([] { return child_pid.load() != 0; }));
+  const long pid = child_pid.load();
+  ASSERT_GT(pid, 0) << "fork failed";
+  EXPECT_TRUE(wait_for([] { return g_report->stage.load() == 1; }));
+  EXPECT_TRUE(wait_for([pid] { return live_task_count(pid) == 1; })) << "the forked thread did not end";
+  g_report->stage.store(2);
+  EXPECT_TRUE(wait_for([] { return g_report->stage.load() == 3; }));
+  int status = rt_test::wait_child(static_cast<pid_t>(pid), rt_test::kDeadline);
+  EXPECT_TRUE(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+
+  const ForkedThreadReport& report = *g_report;
+  EXPECT_EQ(report.tid.load(), pid);  // the child's only thread
+  EXPECT_EQ(report.native_id.load(), report.tid.load());
+  EXPECT_EQ(report.count_at_fork.load(), 0);
+  EXPECT_EQ(report.count_with_worker.load(), 1);
+  EXPECT_EQ(report.count_after_forked_ended.load(), 1);
+  EXPECT_EQ(report.worker_native_id.load(), report.worker_tid.load());
+  ::munmap(page, sizeof(ForkedThreadReport));
+  g_report = nullptr;
+  EXPECT_TRUE(rt_test::wait_thread_count(base_count_));
 }
 
 // ---------------------------------------------------------------- at_fork_reinit

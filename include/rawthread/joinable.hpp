@@ -12,6 +12,15 @@
 //
 // Joining waits on the tid word the kernel clears, so it costs no polling,
 // and any number of threads may join the same handle at once.
+//
+// fork(): in the child, a handle made in the parent is done (is_done() is
+// true, join returns true at once), whatever the parent's threads were doing
+// with it at the fork (joining, reclaiming, sleeping): they do not exist in
+// the child. The first join or the destructor gives back the child's copy of
+// the thread's mapping, unless a joiner of the parent's had begun to. One
+// exception: a handle to the thread that called fork() itself, which runs on
+// in the child on that copy. Do not join or destroy such a handle in the
+// child from another thread: its stack would be given back under it.
 #pragma once
 
 #include <atomic>
@@ -59,7 +68,7 @@ class Thread {
 
   Ident ident_ = 0;
   void* control_ = nullptr;  // the thread's control block, in its mapping
-  std::int32_t tid_ = 0;
+  std::int32_t pid_ = 0;  // the process that started the thread: a fork's child has a copy
   // kJoined, kReclaiming, kSleepers (a joiner sleeps until kJoined), and
   // how many joiners are reading the thread's mapping right now (which must
   // stay mapped until they are out).

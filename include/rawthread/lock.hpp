@@ -10,6 +10,10 @@
 //     ++counter;
 //   }
 //
+// Locks are process-private: the futex calls are FUTEX_PRIVATE_FLAG ones, so
+// a Lock in MAP_SHARED memory does not work across processes (a waiter in
+// one is never woken by a release in another).
+//
 // The uncontended paths (acquire with default arguments, acquire(false),
 // lock, try_lock, release, unlock) are inline: one atomic instruction and no
 // system call. The kernel is entered only to sleep, and release wakes a

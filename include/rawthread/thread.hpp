@@ -75,11 +75,33 @@ struct Started {
   Ident ident;
   void* control;
 };
+// Gives back a region map_thread mapped for a thread that will not start
+// (its payload not constructed): to the cache of mappings, or unmapped.
+void unmap_thread(ThreadSlot slot) noexcept;
 // Starts the thread mapped by map_thread once its payload is constructed; a
 // joinable one leaves its mapping to a Thread handle when it ends. On failure
 // it calls discard(payload) and unmaps the region.
 Result<Started> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,
                              void (*discard)(void*) noexcept, bool joinable) noexcept;
+
+// Owns a mapped region until its payload is constructed: a copy or move
+// constructor that throws (in a program built with exceptions) unwinds
+// through the destructor, which gives the region back, and the exception
+// goes on unchanged. Without exceptions it is never armed at a throw.
+class SlotGuard {
+ public:
+  explicit SlotGuard(ThreadSlot slot) noexcept : slot_(slot) {}
+  ~SlotGuard() {
+    if (slot_.control != nullptr) unmap_thread(slot_);
+  }
+  SlotGuard(const SlotGuard&) = delete;
+  SlotGuard& operator=(const SlotGuard&) = delete;
+  // The payload is constructed: clone_thread owns the region from here on.
+  ThreadSlot release() noexcept { return std::exchange(slot_, ThreadSlot{nullptr, nullptr}); }
+
+ private:
+  ThreadSlot slot_;
+};
 
 template <class F, class... Args>
 Result<Started> start_thread(bool joinable, F&& fn, Args&&... args) {
@@ -88,8 +110,9 @@ Result<Started> start_thread(bool joinable, F&& fn, Args&&... args) {
                 "fn must be invocable with rvalue copies of args");
   Result<ThreadSlot> slot = map_thread(sizeof(Stored), alignof(Stored));
   if (!slot) return slot.error();
+  SlotGuard guard(*slot);
   ::new (slot->payload) Stored(std::forward<F>(fn), std::forward<Args>(args)...);
-  return clone_thread(*slot, &Stored::run, &Stored::discard, joinable);
+  return clone_thread(guard.release(), &Stored::run, &Stored::discard, joinable);
 }
 
 }  // namespace detail
@@ -99,7 +122,9 @@ Result<Started> start_thread(bool joinable, F&& fn, Args&&... args) {
 // its own stack mapping, and returns its ident. The thread ends when fn
 // returns; its return value is discarded. Failure: thread_error
 // "can't start new thread" with the kernel's errno; no thread and no mapping
-// are left behind.
+// are left behind. In a program built with exceptions, an exception thrown
+// by a copy or move of fn or args propagates unchanged, and likewise leaves
+// no thread and no mapping behind.
 template <class F, class... Args>
 Result<Ident> start_new_thread(F&& fn, Args&&... args) {
   Result<detail::Started> started =
@@ -119,7 +144,9 @@ long get_native_id() noexcept;
 // Python's exit(): ends the calling thread at once. Objects on its stack are
 // not destroyed; a rawthread thread's stack is given back (see above). In the main thread it
 // ends only the main thread: the process exits with status 0 when its last
-// thread ends.
+// thread ends. In a hosted program that exit is not libc's exit(): atexit
+// handlers do not run and stdio buffers are not flushed (return from main,
+// or call exit(), for those).
 [[noreturn]] void exit_thread() noexcept;
 
 // Python's _count(): threads started that have not ended. A thread counts as

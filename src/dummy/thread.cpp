@@ -78,6 +78,10 @@ Result<ThreadSlot> map_thread(std::size_t size, std::size_t align) noexcept {
   return ThreadSlot{reinterpret_cast<void*>(payload), header};
 }
 
+void unmap_thread(ThreadSlot slot) noexcept {
+  kernel::munmap(slot.control, static_cast<Header*>(slot.control)->size);
+}
+
 Result<Started> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,
                              void (*)(void*) noexcept, bool) noexcept {
   // Everything the code after the landing needs is in memory, in `frame`:

@@ -259,6 +259,43 @@ static void test_a_joined_threads_stack_is_reused(void) {
   CHECK(rawthread_thread_count() == 0);
 }
 
+/* Issue 13: copies of a handle both joined gave one stack back twice
+ * (thread_count() went to SIZE_MAX and the next start hung). A copy is now
+ * refused and changes nothing; the original joins; moving works. */
+static atomic_int copied_ran;
+
+static void test_a_copied_handle_is_refused(void) {
+  rawthread_thread original = RAWTHREAD_THREAD_INIT, copy = RAWTHREAD_THREAD_INIT;
+  bool joined = false;
+  CHECK_ERROR(rawthread_start_joinable_thread(&original, count_run, &copied_ran), 0);
+  copy = original;
+  CHECK_ERROR(rawthread_join(&copy, RAWTHREAD_NO_TIMEOUT, &joined), RAWTHREAD_E_HANDLE_COPIED);
+  CHECK(!rawthread_is_done(&copy));
+  CHECK(rawthread_thread_ident(&copy) == rawthread_thread_ident(&original));
+  CHECK_ERROR(rawthread_join(&original, 60, &joined), 0);
+  CHECK(joined && atomic_load(&copied_ran) == 1);
+  CHECK_ERROR(rawthread_join(&copy, 60, &joined), RAWTHREAD_E_HANDLE_COPIED);
+  CHECK_ERROR(rawthread_thread_move(&original, &copy), RAWTHREAD_E_HANDLE_COPIED);
+  CHECK(rawthread_is_done(&original));
+  rawthread_detach(&copy); /* forgets the copy alone */
+  CHECK(rawthread_thread_ident(&copy) == 0);
+  CHECK(rawthread_thread_count() == 0);
+  rawthread_detach(&original);
+  CHECK(rawthread_thread_count() == 0);
+
+  /* The stack went back once: starts go on working. */
+  rawthread_thread from = RAWTHREAD_THREAD_INIT, to = RAWTHREAD_THREAD_INIT;
+  CHECK_ERROR(rawthread_start_joinable_thread(&from, count_run, &copied_ran), 0);
+  rawthread_ident ident = rawthread_thread_ident(&from);
+  CHECK_ERROR(rawthread_thread_move(&to, &from), 0);
+  CHECK(rawthread_thread_ident(&from) == 0 && rawthread_thread_ident(&to) == ident);
+  CHECK_ERROR(rawthread_join(&from, 0, &joined), RAWTHREAD_E_JOIN_EMPTY);
+  CHECK_ERROR(rawthread_join(&to, 60, &joined), 0);
+  CHECK(joined && atomic_load(&copied_ran) == 2);
+  rawthread_detach(&to);
+  CHECK(wait_threads(0, 60));
+}
+
 static void test_timed_join_of_a_thread_at_a_gate(void) {
   REQUIRES_CONCURRENCY(); /* the thread waits at a gate while main joins */
   rawthread_thread thread = RAWTHREAD_THREAD_INIT;
@@ -448,6 +485,7 @@ int main(void) {
       {"threads_share_a_counter", test_threads_share_a_counter},
       {"joinable_threads", test_joinable_threads},
       {"a_joined_threads_stack_is_reused", test_a_joined_threads_stack_is_reused},
+      {"a_copied_handle_is_refused", test_a_copied_handle_is_refused},
       {"timed_join_of_a_thread_at_a_gate", test_timed_join_of_a_thread_at_a_gate},
       {"at_fork_reinit_in_a_forked_child", test_at_fork_reinit_in_a_forked_child},
       {"stack_size", test_stack_size},
