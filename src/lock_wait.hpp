@@ -124,7 +124,8 @@ Result<bool> acquire(Ops ops, bool blocking, double timeout) noexcept {
   return errors::kInterrupted;
 }
 
-// try_lock_for's wait: `seconds` > 0 (clamped to TIMEOUT_MAX), never interrupted.
+// try_lock_for's wait: `seconds` in (0, TIMEOUT_MAX], as rawthread/timeout.hpp
+// gives it; never interrupted.
 template <class Ops>
 bool take_within(Ops ops, double seconds) noexcept {
   if (ops.try_take()) return true;

@@ -25,13 +25,9 @@
 #include <cstdint>
 
 #include <rawthread/result.hpp>
+#include <rawthread/timeout.hpp>  // TIMEOUT_MAX, chrono timeouts as waits
 
 namespace rawthread {
-
-// The largest timeout acquire accepts, in seconds: 2^32 - 1 s, about 136
-// years. A deadline this far away still fits CLOCK_MONOTONIC nanoseconds in
-// 64 bits with room for any uptime.
-inline constexpr double TIMEOUT_MAX = 4294967295.0;
 
 class Lock;
 
@@ -123,22 +119,26 @@ class Lock {
         detail::kContended)
       detail::wake_one(word_);  // [lock: wake]
   }
-  // A zero or negative duration is try_lock(); one beyond TIMEOUT_MAX is
-  // clamped to it.
+  // Timed, for any clock and any arithmetic representation (integer or
+  // floating point, any period), by rawthread/timeout.hpp's rules: a
+  // duration that is zero, negative or NaN, and a deadline already reached
+  // (time_point::min() too) or NaN, is try_lock(); a positive duration waits
+  // at least that long, and one beyond TIMEOUT_MAX (+infinity,
+  // duration::max(), time_point<steady_clock, hours>::max()) waits
+  // TIMEOUT_MAX. No value overflows on the way. The wait runs on
+  // CLOCK_MONOTONIC; the time left until a deadline is measured again on its
+  // own clock after each wait, so a deadline on any clock is honoured.
   template <class Rep, class Period>
   bool try_lock_for(const std::chrono::duration<Rep, Period>& duration) noexcept {
-    if (duration <= duration.zero()) return try_lock();
-    double seconds = std::chrono::duration<double>(duration).count();
-    return detail::lock_for(word_, seconds < TIMEOUT_MAX ? seconds : TIMEOUT_MAX);
+    const double seconds = detail::wait_seconds(duration);
+    return seconds > 0 ? detail::lock_for(word_, seconds) : try_lock();
   }
-  // Waits on CLOCK_MONOTONIC for the time left until `deadline` on Clock,
-  // measured again after each wait, so a deadline on any clock is honoured.
   template <class Clock, class Duration>
   bool try_lock_until(const std::chrono::time_point<Clock, Duration>& deadline) noexcept {
     for (;;) {
-      auto left = deadline - Clock::now();
-      if (left <= left.zero()) return try_lock();
-      if (try_lock_for(left)) return true;
+      const double left = detail::wait_seconds_until(deadline);
+      if (left <= 0) return try_lock();
+      if (detail::lock_for(word_, left)) return true;
     }
   }
 

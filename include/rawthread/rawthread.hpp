@@ -2,7 +2,8 @@
 // pthread underneath. This umbrella header is the whole public API:
 //
 //   Result, Error, Errc      errors as values          <rawthread/result.hpp>
-//   Lock, allocate_lock      futex locks, TIMEOUT_MAX  <rawthread/lock.hpp>
+//   Lock, allocate_lock      futex locks               <rawthread/lock.hpp>
+//   TIMEOUT_MAX              chrono timeouts as waits  <rawthread/timeout.hpp>
 //   RLock                    re-entrant lock           <rawthread/rlock.hpp>
 //   start_new_thread, ...    threads, stack_size       <rawthread/thread.hpp>
 //   interrupt_main, ...      interruptible acquires    <rawthread/interrupt.hpp>
@@ -32,3 +33,4 @@
 #include <rawthread/rlock.hpp>
 #include <rawthread/sys.hpp>
 #include <rawthread/thread.hpp>
+#include <rawthread/timeout.hpp>

@@ -158,24 +158,24 @@ class RLock {
     return true;
   }
   void unlock() noexcept { (void)release(); }
-  // A zero or negative duration is try_lock(); one beyond TIMEOUT_MAX is
-  // clamped to it.
+  // Timed as Lock's, by rawthread/timeout.hpp's rules, for any clock and
+  // representation: zero, negative, NaN and a deadline already reached
+  // (time_point::min() too) are try_lock(); beyond TIMEOUT_MAX (+infinity,
+  // duration::max()) waits TIMEOUT_MAX; no value overflows; the time left
+  // until a deadline is measured again on its clock after each wait.
   template <class Rep, class Period>
   bool try_lock_for(const std::chrono::duration<Rep, Period>& duration) noexcept {
-    if (duration <= duration.zero()) return try_lock();
-    double seconds = std::chrono::duration<double>(duration).count();
-    return detail::rlock_lock_for(word_, count_, seconds < TIMEOUT_MAX ? seconds : TIMEOUT_MAX);
+    const double seconds = detail::wait_seconds(duration);
+    return seconds > 0 ? detail::rlock_lock_for(word_, count_, seconds) : try_lock();
   }
-  // Waits on CLOCK_MONOTONIC for the time left until `deadline` on Clock,
-  // measured again after each wait, so a deadline on any clock is honoured.
   template <class Clock, class Duration>
   bool try_lock_until(const std::chrono::time_point<Clock, Duration>& deadline) noexcept {
     // The owner never waits: at depth UINT32_MAX waiting would change nothing.
     if (is_owned()) return try_lock();
     for (;;) {
-      auto left = deadline - Clock::now();
-      if (left <= left.zero()) return try_lock();
-      if (try_lock_for(left)) return true;
+      const double left = detail::wait_seconds_until(deadline);
+      if (left <= 0) return try_lock();
+      if (detail::rlock_lock_for(word_, count_, left)) return true;
     }
   }
 
