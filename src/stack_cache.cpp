@@ -6,8 +6,8 @@
 
 #include <rawthread/thread.hpp>
 
+#include "arch.hpp"
 #include "kernel.hpp"
-#include "thread_pointer.hpp"  // arch/<arch>/: cpu_relax
 
 namespace rawthread::stack_cache {
 namespace {

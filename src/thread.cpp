@@ -17,6 +17,7 @@
 
 #include <rawthread/thread.hpp>
 
+#include "arch.hpp"
 #include "control.hpp"
 #include "errors.hpp"
 #include "kernel.hpp"
@@ -24,14 +25,7 @@
 #include "runtime.hpp"
 #include "stack_cache.hpp"
 #include "thread_count.hpp"
-#include "thread_pointer.hpp"  // arch/<arch>/: thread_pointer, init_abi_tcb
 #include "tls.hpp"
-
-// arch/<arch>/clone.S, exit.S
-extern "C" long rawthread_clone(void (*entry)(void*), void* arg, void* stack,
-                                unsigned long flags, std::uintptr_t tls, std::int32_t* tid);
-extern "C" [[noreturn]] void rawthread_unmap_and_exit(void* base, std::size_t size,
-                                                      std::atomic<std::size_t>* live_threads);
 
 namespace rawthread {
 namespace {
