@@ -19,8 +19,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "arch.hpp"
 #include "interrupt.hpp"
-#include "thread_pointer.hpp"  // arch/<arch>/
 
 namespace rawthread {
 

@@ -17,8 +17,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "signal.hpp"   // arch/<arch>/: Sigaction, complete
-#include "syscall.hpp"  // arch/<arch>/: syscall0..syscall6
+#include "arch.hpp"
 
 namespace rawthread::kernel {
 

@@ -23,11 +23,11 @@
 
 #include <rawthread/lock.hpp>
 
+#include "arch.hpp"
 #include "clock.hpp"
 #include "errors.hpp"
 #include "interrupt.hpp"
 #include "kernel.hpp"
-#include "thread_pointer.hpp"  // arch/<arch>/: cpu_relax
 
 namespace rawthread::lock_wait {
 

@@ -4,8 +4,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "arch.hpp"
 #include "kernel.hpp"
-#include "thread_pointer.hpp"  // arch/<arch>/
 
 namespace rawthread::main_thread {
 namespace {

@@ -1,5 +1,6 @@
-// Threads: one mapping each, started with clone(), and at their end kept in a
-// small cache for the next start or unmapped.
+// Threads: one mapping each, started with clone(), and at their end put in
+// the stack cache (stack_cache.hpp) for the next start, or unmapped; counted
+// by thread_count.hpp.
 //
 // A thread's mapping, low to high addresses:
 //
@@ -16,19 +17,15 @@
 
 #include <rawthread/thread.hpp>
 
+#include "arch.hpp"
 #include "control.hpp"
 #include "errors.hpp"
+#include "kernel.hpp"
 #include "page_size.hpp"
 #include "runtime.hpp"
-#include "kernel.hpp"
-#include "thread_pointer.hpp"  // arch/<arch>/: cpu_relax
+#include "stack_cache.hpp"
+#include "thread_count.hpp"
 #include "tls.hpp"
-
-// arch/<arch>/clone.S, exit.S
-extern "C" long rawthread_clone(void (*entry)(void*), void* arg, void* stack,
-                                unsigned long flags, std::uintptr_t tls, std::int32_t* tid);
-extern "C" [[noreturn]] void rawthread_unmap_and_exit(void* base, std::size_t size,
-                                                      std::atomic<std::size_t>* live_threads);
 
 namespace rawthread {
 namespace {
@@ -50,110 +47,6 @@ constexpr unsigned long kQemuThreadFlags =
 static_assert((kCloneFlags & kQemuThreadFlags) == kQemuThreadFlags);
 static_assert(sizeof(std::atomic<std::int32_t>) == 4 && std::atomic<std::int32_t>::is_always_lock_free,
               "the kernel writes the tid word as a plain 32-bit int");
-
-// Threads started and not yet ended. A thread that unmaps its own mapping
-// is counted out by the exit stub after the munmap; one that leaves its
-// mapping in the cache, after the push, just before its exit; a joinable one
-// by the joiner, after the push or munmap. So a count back at its old value
-// means each of those stacks is unmapped or in the cache (maybe with its
-// thread in its exit system call still: see wait_gone).
-std::atomic<std::size_t> live_threads{0};
-static_assert(sizeof(live_threads) == sizeof(std::size_t) && decltype(live_threads)::is_always_lock_free);
-
-// The process live_threads counts the threads of. fork() copies the count into
-// a child that has none of those threads: there the pid differs, and the
-// count means nothing until the child's first start begins it afresh.
-std::atomic<long> counted_pid{0};
-
-// What the exit stub counts a thread out of when live_threads never counted
-// it in: the thread that called fork(), ending in the child after the child
-// started threads of its own.
-std::atomic<std::size_t> uncounted{0};
-
-// Counts a thread of process `pid` in.
-void count_in(long pid) noexcept {
-  long counted = counted_pid.load(std::memory_order_relaxed);
-  // The first start of all, or the first in a fork's child. There the caller
-  // is the only thread: no other start or exit can touch the count meanwhile.
-  if (counted != pid && counted_pid.compare_exchange_strong(counted, pid, std::memory_order_relaxed) &&
-      counted != 0)
-    live_threads.store(0, std::memory_order_relaxed);
-  live_threads.fetch_add(1, std::memory_order_relaxed);
-}
-
-// The mappings of threads that have ended, for the next starts to reuse: a
-// start that finds one makes no mmap or mprotect and faults in no page, and
-// an end that leaves one makes no munmap (in a process with threads, each
-// munmap is a TLB shootdown on every CPU that runs one of them).
-//
-// Eight slots (MAX_CACHED_STACKS): enough for a burst of short threads as
-// wide as a machine's cores, and a bounded cost: with the default stack,
-// 8 x 136 KiB of address space held back (all of it committed under
-// vm.overcommit_memory=2; resident only the few pages each thread touched).
-// Only a mapping of exactly the size a start needs is reused, so a
-// stack_size() change empties the cache through starts.
-//
-// Lock-free, so async-signal-safe and fork-safe: a slot holds an entry (the
-// mapping's control block) or null; push CASes a null slot to the entry, pop
-// exchanges a full one to null. Each entry has one owner at any time.
-namespace cache {
-
-std::atomic<Control*> slots[MAX_CACHED_STACKS];
-
-// Bounded spin before a futex sleep. Evenly spaced, unlike the locks'
-// backed-off probes: the word is the kernel's to write, no holder's cache
-// line suffers from the reads.
-constexpr int kSpinLimit = 100;
-
-// Waits until the thread of an entry has left its mapping for good: the
-// kernel cleared its tid word after the thread's last instruction (a thread
-// caches its own mapping before its exit system call, and a signal handler
-// may still run on that stack until then). In a fork's child an entry of the
-// parent's never clears: its thread does not exist here, and the copy of its
-// mapping is this process's alone already.
-void wait_gone(Control* entry) noexcept {
-  std::int32_t tid = entry->tid.load(std::memory_order_acquire);
-  if (tid == 0 || detail::forked_away(entry)) return;
-  // It counted itself out just before its exit: gone within microseconds,
-  // sooner than a futex round trip.
-  for (int spin = 0; tid != 0 && spin < kSpinLimit; ++spin) {
-    arch::cpu_relax();
-    tid = entry->tid.load(std::memory_order_acquire);
-  }
-  for (; tid != 0; tid = entry->tid.load(std::memory_order_acquire))
-    kernel::futex_wait_tid(&entry->tid, tid, nullptr);
-}
-
-// Puts an ended thread's mapping in the cache; false when it is full.
-// Release: the entry's fields are written before a pop can see it.
-bool push(Control* entry) noexcept {
-  for (auto& slot : slots) {
-    Control* empty = nullptr;
-    if (slot.load(std::memory_order_relaxed) == nullptr &&
-        slot.compare_exchange_strong(empty, entry, std::memory_order_release,
-                                     std::memory_order_relaxed))
-      return true;
-  }
-  return false;
-}
-
-// Takes a mapping of exactly `size` bytes whose thread is gone, or null.
-// Entries of other sizes met on the way are unmapped: an old stack_size()
-// left them, and they would only keep the slots full. (With size 0, every
-// entry: release_cached_stacks.)
-Control* pop(std::size_t size) noexcept {
-  for (auto& slot : slots) {
-    if (slot.load(std::memory_order_relaxed) == nullptr) continue;  // no write for an empty slot
-    Control* entry = slot.exchange(nullptr, std::memory_order_acquire);
-    if (entry == nullptr) continue;
-    wait_gone(entry);
-    if (entry->map_size == size) return entry;
-    kernel::munmap(entry->map_base, entry->map_size);
-  }
-  return nullptr;
-}
-
-}  // namespace cache
 
 }  // namespace
 
@@ -202,9 +95,9 @@ constexpr bool add(std::size_t& sum, std::size_t a, std::size_t b) {
   // Not the thread that called fork(), running on in a child that has
   // started threads of its own (the count is the child's now): there an
   // entry of the parent's passes for gone (wait_gone), and this one is not.
-  const bool counted = self->pid == counted_pid.load(std::memory_order_relaxed);
-  if (counted && cache::push(self)) {
-    live_threads.fetch_sub(1, std::memory_order_release);
+  const bool counted = counting::counts(self->pid);
+  if (counted && stack_cache::push(self)) {
+    counting::live.fetch_sub(1, std::memory_order_release);
     kernel::exit_thread(0);
   }
   // The cache is full: unmap. From the munmap on there is no stack, and a
@@ -218,7 +111,8 @@ constexpr bool add(std::size_t& sum, std::size_t a, std::size_t b) {
   kernel::set_tid_address(nullptr);
   // A thread the count does not hold (that fork() child's) counts itself
   // out of a count nobody reads.
-  rawthread_unmap_and_exit(self->map_base, self->map_size, counted ? &live_threads : &uncounted);
+  rawthread_unmap_and_exit(self->map_base, self->map_size,
+                           counted ? &counting::live : &counting::uncounted);
 }
 
 // The new thread's first C++ frame, called by the clone trampoline on the new
@@ -250,7 +144,7 @@ Result<ThreadSlot> map_thread(std::size_t size, std::size_t align) noexcept {
 
   std::uintptr_t base = 0;
   bool fresh = false;
-  if (Control* cached = cache::pop(total)) {
+  if (Control* cached = stack_cache::pop(total)) {
     // Its guard page is PROT_NONE still; the rest holds what its last
     // thread left there.
     base = reinterpret_cast<std::uintptr_t>(cached->map_base);
@@ -285,7 +179,7 @@ void unmap_thread(ThreadSlot slot) noexcept {
   // No thread ever ran on it (its tid word is 0): the next start may take it
   // from the cache at once.
   auto* self = static_cast<Control*>(slot.control);
-  if (!cache::push(self)) kernel::munmap(self->map_base, self->map_size);
+  if (!stack_cache::push(self)) kernel::munmap(self->map_base, self->map_size);
 }
 
 Result<Started> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,
@@ -300,11 +194,11 @@ Result<Started> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,
   // ignores it), and a count or control block of the parent's must not pass
   // for the child's.
   self->pid = kernel::getpid();
-  count_in(self->pid);
+  counting::count_in(self->pid);
   long tid = rawthread_clone(&thread_entry, self, slot.payload, kCloneFlags, tp,
                              reinterpret_cast<std::int32_t*>(&self->tid));
   if (tid < 0) {
-    live_threads.fetch_sub(1, std::memory_order_relaxed);
+    counting::live.fetch_sub(1, std::memory_order_relaxed);
     discard(slot.payload);
     kernel::munmap(self->map_base, self->map_size);
     return errors::cant_start_thread(tid);
@@ -317,9 +211,9 @@ void reclaim_mapping(Control* self) noexcept {
   // of a thread the child never had: not one the child counts (and a copy
   // the cache may hand out as well: wait_gone). Read before the push: from
   // there on the entry is the next start's.
-  const bool counted = self->pid == counted_pid.load(std::memory_order_relaxed);
-  if (!cache::push(self)) kernel::munmap(self->map_base, self->map_size);  // self with it
-  if (counted) live_threads.fetch_sub(1, std::memory_order_release);
+  const bool counted = counting::counts(self->pid);
+  if (!stack_cache::push(self)) kernel::munmap(self->map_base, self->map_size);  // self with it
+  if (counted) counting::live.fetch_sub(1, std::memory_order_release);
 }
 
 bool forked_away(const Control* self) noexcept { return self->pid != kernel::getpid(); }
@@ -333,19 +227,10 @@ void exit_thread() noexcept {
   kernel::exit_thread(0);  // the main thread, or one a libc started: end just it
 }
 
-std::size_t thread_count() noexcept {
-  // Acquire: a count that dropped shows the pushes into the cache before it,
-  // for release_cached_stacks to find.
-  std::size_t live = live_threads.load(std::memory_order_acquire);
-  // Not 0 in a fork's child before its first start: the parent's threads.
-  if (live != 0 && counted_pid.load(std::memory_order_relaxed) != kernel::getpid()) return 0;
-  return live;
-}
-
 void release_cached_stacks() noexcept {
   // No mapping is 0 bytes long: the pop unmaps every entry it takes, each
   // once its thread is gone.
-  (void)cache::pop(0);
+  (void)stack_cache::pop(0);
 }
 
 }  // namespace rawthread

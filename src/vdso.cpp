@@ -16,8 +16,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "arch.hpp"
 #include "auxv.hpp"
-#include "vdso_names.hpp"  // arch/<arch>/
 
 namespace rawthread::vdso {
 namespace {

@@ -2,7 +2,7 @@
 //
 // On aarch64 and riscv64 compiled code reads the canary from the global
 // __stack_chk_guard; on x86_64 from %fs:0x28, which the start-up and every
-// new thread's TCB fill (arch/x86_64/thread_pointer.hpp).
+// new thread's TCB fill (arch/x86_64/arch_tcb.hpp).
 #include <cstdint>
 
 #include "rt.hpp"

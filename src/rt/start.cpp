@@ -13,9 +13,9 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "arch.hpp"
 #include "rt.hpp"
 #include "runtime.hpp"
-#include "thread_pointer.hpp"  // arch/<arch>/
 #include "tls.hpp"
 
 // Linker-defined bounds of the constructor arrays (GNU ld and lld both
@@ -67,7 +67,7 @@ void run_all(InitFunction* begin, InitFunction* end, int argc, char** argv, char
 // Built without the stack protector (it installs the canary), and never
 // returns, so its frame, which holds the main thread's TLS, lives as long as
 // the process.
-extern "C" [[noreturn, gnu::used]] void rawthread_start(long* sp) noexcept {
+extern "C" [[gnu::used]] void rawthread_start(long* sp) noexcept {
   using namespace rawthread;
   const int argc = static_cast<int>(sp[0]);
   char** argv = reinterpret_cast<char**>(sp + 1);

@@ -7,8 +7,8 @@
 // at a fixed place from the thread pointer, so the answer is arithmetic.
 #include <cstdint>
 
+#include "arch.hpp"
 #include "runtime.hpp"
-#include "thread_pointer.hpp"  // arch/<arch>/
 
 namespace {
 struct TlsIndex {

@@ -1,4 +1,5 @@
-// riscv64: the thread pointer and the TCB the ABI expects at it.
+// riscv64: where the TLS block and rawthread's control block sit around the
+// thread pointer (arch_tcb.hpp: the ABI's TCB at it).
 //
 // TLS variant I, "modified" (RISC-V ELF psABI): the thread pointer is the tp
 // register and points at the END of the TCB, which is also the start of the
@@ -7,28 +8,11 @@
 #pragma once
 
 #include <cstddef>
-#include <cstdint>
 
 namespace rawthread::arch {
 
 inline constexpr bool kControlAboveTp = false;
 inline constexpr std::size_t kAbiTcbSize = 0;
-
-inline std::uintptr_t thread_pointer() noexcept {
-  std::uintptr_t tp;
-  __asm__("mv %0, tp" : "=r"(tp));
-  return tp;
-}
-
-inline void init_abi_tcb(std::uintptr_t) noexcept {}
-
-// The first TCB needs nothing either: the stack protector's canary is the
-// global __stack_chk_guard on riscv64.
-inline void init_first_tcb(std::uintptr_t, const std::uint64_t[2]) noexcept {}
-
-inline void set_thread_pointer(std::uintptr_t tp) noexcept {
-  __asm__ volatile("mv tp, %0" ::"r"(tp) : "memory");
-}
 
 // Where the TLS block starts relative to the thread pointer, as the linker
 // computed every local-exec offset: at tp itself.
@@ -38,10 +22,5 @@ inline constexpr long tls_offset(std::size_t, std::size_t) noexcept { return 0; 
 // TLS_DTV_OFFSET): riscv64 stores offset - 0x800 so that a 12-bit signed
 // immediate reaches 4 KiB of TLS.
 inline constexpr long kDtvOffset = 0x800;
-
-// A spin-wait hint: Zihintpause's `pause` (fence w,0), encoded by hand so that
-// assemblers without the extension accept it; other cores run it as a no-op
-// fence.
-inline void cpu_relax() noexcept { __asm__ volatile(".4byte 0x0100000f" ::: "memory"); }
 
 }  // namespace rawthread::arch

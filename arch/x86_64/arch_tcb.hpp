@@ -1,27 +1,21 @@
-// x86_64: the thread pointer and the TCB the ABI expects at it.
+// x86_64: the thread pointer, and the ABI's TCB at it (the stack protector's
+// canary where the ABI keeps it there).
 //
-// TLS variant II (x86-64 psABI; Drepper, "ELF Handling For Thread-Local
-// Storage"): the thread pointer is the FS base and points at the TCB; TLS
-// blocks lie below it. Compiled code reads two TCB slots through %fs directly,
-// so every thread's TCB must fill them:
+// The thread pointer is the FS base. Compiled code reads two TCB slots
+// through %fs directly, so every thread's TCB must fill them:
 //   %fs:0x00  the TCB's own address: the only way to read the thread pointer
 //   %fs:0x28  the stack-protector canary (hard-coded by GCC and Clang)
 // glibc keeps its pointer guard at %fs:0x30; a new thread copies it too.
-// rawthread's control block follows the ABI part, above the thread pointer.
 #pragma once
 
 #include <asm/prctl.h>
 #include <asm/unistd.h>
 
-#include <cstddef>
 #include <cstdint>
 
-#include "syscall.hpp"
+#include "arch_syscall.hpp"
 
 namespace rawthread::arch {
-
-inline constexpr bool kControlAboveTp = true;
-inline constexpr std::size_t kAbiTcbSize = 64;
 
 inline std::uintptr_t thread_pointer() noexcept {
   std::uintptr_t tp;
@@ -57,18 +51,5 @@ inline void init_first_tcb(std::uintptr_t tp, const std::uint64_t random[2]) noe
 inline void set_thread_pointer(std::uintptr_t tp) noexcept {
   syscall2(__NR_arch_prctl, ARCH_SET_FS, static_cast<long>(tp));
 }
-
-// Where the TLS block starts relative to the thread pointer, as the linker
-// computed every local-exec offset: variant II puts it right below tp,
-// its size rounded up to its alignment.
-inline constexpr long tls_offset(std::size_t memsz, std::size_t align) noexcept {
-  return -static_cast<long>((memsz + align - 1) & ~(align - 1));
-}
-
-// The bias of the offsets in a general-dynamic TLS access: none here.
-inline constexpr long kDtvOffset = 0;
-
-// A spin-wait hint: lets a sibling hyperthread run, saves power.
-inline void cpu_relax() noexcept { __asm__ volatile("pause" ::: "memory"); }
 
 }  // namespace rawthread::arch
