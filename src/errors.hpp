@@ -59,6 +59,13 @@ inline constexpr Error cant_signal_main(long neg_errno) {
   return {Errc::thread_error, static_cast<int>(-neg_errno), "can't signal the main thread"};
 }
 
+// A futex wait the kernel refused with an error the lock protocol never
+// causes: EINVAL for a lock word that is not 4-byte aligned, ENOSYS or EPERM
+// where a seccomp filter denies futex.
+inline constexpr Error lock_wait_failed(long neg_errno) {
+  return {Errc::thread_error, static_cast<int>(-neg_errno), "lock wait failed"};
+}
+
 // rawthread/sys.hpp's system calls fail as OSError does: the errno, and what
 // was being done.
 inline constexpr Error os_error(long neg_errno, const char* what) {
