@@ -48,6 +48,7 @@ struct Control {
   std::size_t map_size;
   void (*run)(void*) noexcept;  // invokes and destroys the stored callable
   void* payload;                // the stored callable, just below this block
+  int last_errno;               // rawthread_last_errno() (src/c_api.cpp)
 };
 
 namespace control {

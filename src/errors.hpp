@@ -31,6 +31,9 @@ inline constexpr Error kNegativeSleep{Errc::value_error, 0, "sleep length must b
 inline constexpr Error kSleepNaN{Errc::value_error, 0, "Invalid value NaN (not a number)"};
 inline constexpr Error kSleepTooLarge{Errc::overflow_error, 0, "sleep length is too large"};
 
+// The C API (rawthread.h): a pointer it needs was null.
+inline constexpr Error kNullArgument{Errc::value_error, 0, "argument must not be null"};
+
 // Python's checks of a timeout argument, -1 meaning none: the error, or null.
 inline const Error* bad_timeout(double timeout) noexcept {
   if (timeout == -1) return nullptr;
