@@ -7,8 +7,16 @@
  *
  * Errors are return values: 0 on success, else one of the RAWTHREAD_E_*
  * codes below. rawthread_strerror() gives its message, the same text the C++
- * API's Error::message holds, and rawthread_error_kind() its Python kind. A
- * call that fails changes nothing.
+ * API's Error::message holds, rawthread_error_kind() its Python kind, and
+ * rawthread_last_errno() the errno behind it (the C++ API's
+ * Error::sys_errno). A call that fails changes nothing.
+ *
+ * NULL: a pointer argument may be NULL only where its function says so (the
+ * out-pointers, and the argument passed on to a thread's function). Any
+ * other NULL pointer is refused before anything happens: a function that
+ * returns a code returns RAWTHREAD_E_NULL_ARGUMENT; one that returns a bool,
+ * a count or an ident returns false or 0, as for a free lock or an empty
+ * handle; a void one does nothing.
  *
  * In a program linked with glibc or musl, a rawthread thread is invisible to
  * libc: its function may use rawthread, C11 atomics and memory that existed
@@ -53,6 +61,9 @@ enum {
   RAWTHREAD_E_STACK_SIZE_NOT_SUPPORTED, /* thread_error "setting thread stack size not supported" */
   RAWTHREAD_E_WOULD_DEADLOCK,         /* thread_error   "acquire would deadlock: ..." */
   RAWTHREAD_E_STARTED_INTERRUPTED,    /* interrupted    "interrupt_main() was called in the started function" */
+  /* Both backends: */
+  RAWTHREAD_E_NULL_ARGUMENT,          /* value_error    "argument must not be null" */
+  RAWTHREAD_E_LOCK_WAIT_FAILED,       /* thread_error   "lock wait failed" (see rawthread_lock_acquire) */
   RAWTHREAD_E_UNKNOWN                 /* none of the above: a newer library's error */
 };
 
@@ -68,14 +79,37 @@ typedef enum rawthread_errc {
 /* The message of an error code; "no error" for 0, "unknown error" for codes
  * outside the list. Static text, never NULL. */
 const char* rawthread_strerror(int code);
+/* The kind of an error code. RAWTHREAD_OK, RAWTHREAD_E_UNKNOWN and codes
+ * outside the list (negative, or a newer library's) give
+ * RAWTHREAD_THREAD_ERROR, Python's most general thread error: nothing is
+ * known of them that would make them a bad argument or a system call's
+ * failure. */
 rawthread_errc rawthread_error_kind(int code);
+
+/* The errno behind the last error a rawthread_* call returned in the calling
+ * thread: the kernel's errno behind RAWTHREAD_E_CANT_START_THREAD (ENOMEM,
+ * EAGAIN), RAWTHREAD_E_CANT_SIGNAL_MAIN and RAWTHREAD_E_LOCK_WAIT_FAILED
+ * (EINVAL, ...), EINTR behind the interrupts, EDEADLK behind
+ * RAWTHREAD_E_WOULD_DEADLOCK; 0 when that error carried none (a bad
+ * argument, a lock misused). Every rawthread_* call that returns an error
+ * code sets it; a successful call leaves it. 0 before a thread's first error.
+ *
+ * Per thread, in every thread: the main thread, threads rawthread started
+ * (in their own control block: they have no TLS of libc's) and threads a
+ * libc started. In the dummy backend a started function runs in the thread
+ * that started it, and shares its value. It is not libc's errno, which
+ * rawthread never touches. Async-signal-safe; a handler whose rawthread_*
+ * call fails changes it for the code it interrupted, as a libc call in a
+ * handler changes errno: save and restore it there if that code reads it. */
+int rawthread_last_errno(void);
 
 /* ---- Threads --------------------------------------------------------------- */
 
 typedef unsigned long rawthread_ident;
 
 /* Starts a thread running fn(arg); *ident (when not NULL) gets its ident. The
- * thread ends when fn returns and gives back its own stack. */
+ * thread ends when fn returns and gives back its own stack. arg may be NULL,
+ * fn not (RAWTHREAD_E_NULL_ARGUMENT, no thread started). */
 int rawthread_start_new_thread(void (*fn)(void* arg), void* arg, rawthread_ident* ident);
 
 /* A joinable thread's handle. Every handle filled by
@@ -94,17 +128,29 @@ typedef struct rawthread_thread {
 } rawthread_thread;
 #define RAWTHREAD_THREAD_INIT {{0, 0, 0, 0}}
 
+/* Starts a thread running fn(arg) and fills *thread with its handle. *thread
+ * is overwritten, never read: it may be uninitialised, and a handle that
+ * still holds a thread must be joined or detached first, or that thread's
+ * stack is never given back. thread and fn must not be NULL
+ * (RAWTHREAD_E_NULL_ARGUMENT, no thread started); arg may be. On any error
+ * *thread is left as it was. */
 int rawthread_start_joinable_thread(rawthread_thread* thread, void (*fn)(void* arg), void* arg);
 /* Waits at most `timeout` seconds (RAWTHREAD_NO_TIMEOUT: no limit) for the
- * thread to end; *joined (when not NULL) tells whether it did. */
+ * thread to end; *joined (when not NULL) tells whether it did. A NULL thread:
+ * RAWTHREAD_E_NULL_ARGUMENT. */
 int rawthread_join(rawthread_thread* thread, double timeout, bool* joined);
+/* Whether the thread has ended; false for an empty handle and for NULL. */
 bool rawthread_is_done(const rawthread_thread* thread);
+/* Its ident; 0 for an empty handle and for NULL. */
 rawthread_ident rawthread_thread_ident(const rawthread_thread* thread);
-/* Lets the thread run on without a handle; it gives back its own stack. */
+/* Lets the thread run on without a handle; it gives back its own stack. The
+ * handle is empty afterwards. NULL: does nothing. */
 void rawthread_detach(rawthread_thread* thread);
 /* Moves the handle *from to *to, as C++'s move assignment does: *to's own
- * thread, if it has one, is detached first; *from is left empty. A copy as
- * *from: RAWTHREAD_E_HANDLE_COPIED, and nothing changes. */
+ * thread, if it has one, is detached first (so *to must be empty, a handle
+ * or a copy, not uninitialised); *from is left empty. A copy as *from:
+ * RAWTHREAD_E_HANDLE_COPIED, and nothing changes; NULL for either:
+ * RAWTHREAD_E_NULL_ARGUMENT. */
 int rawthread_thread_move(rawthread_thread* to, rawthread_thread* from);
 
 rawthread_ident rawthread_get_ident(void);  /* nonzero, no system call; async-signal-safe */
@@ -132,12 +178,19 @@ typedef struct rawthread_lock {
 #define RAWTHREAD_LOCK_INIT {{0}}
 
 /* Python's acquire(blocking, timeout); *acquired (when not NULL) tells
- * whether the lock was taken. */
+ * whether the lock was taken. RAWTHREAD_E_LOCK_WAIT_FAILED: the kernel
+ * refused to sleep on the lock, rawthread_last_errno() says why, and the
+ * acquire ended at once without it: EINVAL for a pointer that is not 4-byte
+ * aligned (a rawthread_lock* made from an odd address: x86_64 performs the
+ * lock's atomics there, the futex call does not; aarch64 and riscv64 may
+ * raise SIGBUS at the first atomic instead), EPERM or ENOSYS where a seccomp
+ * filter denies futex. */
 int rawthread_lock_acquire(rawthread_lock* lock, bool blocking, double timeout, bool* acquired);
 /* release and locked are async-signal-safe, as in C++ (rawthread.hpp). */
 int rawthread_lock_release(rawthread_lock* lock);
+/* Whether some thread holds it; false for NULL. */
 bool rawthread_lock_locked(const rawthread_lock* lock);
-/* Frees it whoever held it: in the child of fork() only. */
+/* Frees it whoever held it: in the child of fork() only. NULL: does nothing. */
 void rawthread_lock_at_fork_reinit(rawthread_lock* lock);
 
 /* rawthread::RLock: re-entrant for its owner. Zero is unlocked. */
@@ -146,10 +199,14 @@ typedef struct rawthread_rlock {
 } rawthread_rlock;
 #define RAWTHREAD_RLOCK_INIT {{0}}
 
+/* As rawthread_lock_acquire, RAWTHREAD_E_LOCK_WAIT_FAILED included. */
 int rawthread_rlock_acquire(rawthread_rlock* lock, bool blocking, double timeout, bool* acquired);
 int rawthread_rlock_release(rawthread_rlock* lock);
+/* Whether the calling thread owns it; false for NULL. */
 bool rawthread_rlock_is_owned(const rawthread_rlock* lock);
+/* The owner's depth; 0 in any other thread, and for NULL. */
 unsigned rawthread_rlock_recursion_count(const rawthread_rlock* lock);
+/* NULL: does nothing. */
 void rawthread_rlock_at_fork_reinit(rawthread_rlock* lock);
 
 /* ---- Interrupts ------------------------------------------------------------- */
@@ -158,7 +215,10 @@ void rawthread_rlock_at_fork_reinit(rawthread_rlock* lock);
  * return RAWTHREAD_E_INTERRUPTED. */
 void rawthread_request_interrupt(void);
 /* Simulates `signum` arriving in the main thread (Python: interrupt_main).
- * Async-signal-safe: a handler in any thread may call it. */
+ * Async-signal-safe: a handler in any thread may call it.
+ * RAWTHREAD_E_CANT_SIGNAL_MAIN: the kernel refused to send the signal
+ * (rawthread_last_errno(): EAGAIN for a real-time signal whose queue is
+ * full, ...); no request is left behind. */
 int rawthread_interrupt_main(int signum);
 
 #ifdef __cplusplus

@@ -1,6 +1,8 @@
 // rawthread.h: the C API, a thin layer over the C++ one. Each C struct is the
 // storage of the C++ object of the same name (sizes and alignments checked
-// below); each Error becomes the code whose message it carries.
+// below); each Error becomes the code whose message it carries, and its
+// errno the calling thread's rawthread_last_errno(). A null pointer the C++
+// API would dereference is refused here, before anything else.
 #include <rawthread.h>
 
 #include <cstddef>
@@ -10,6 +12,7 @@
 #include <rawthread/rawthread.hpp>
 #include <rawthread/rlock.hpp>
 
+#include "control.hpp"
 #include "errors.hpp"
 
 namespace {
@@ -49,7 +52,9 @@ constexpr Entry kEntries[] = {
     {errors::kStackSizeNotSupported.message, RAWTHREAD_THREAD_ERROR},
     {errors::kWouldDeadlock.message, RAWTHREAD_THREAD_ERROR},
     {errors::kStartedFunctionInterrupted.message, RAWTHREAD_INTERRUPTED},
-    {"unknown error", RAWTHREAD_OS_ERROR},
+    {errors::kNullArgument.message, RAWTHREAD_VALUE_ERROR},
+    {errors::lock_wait_failed(0).message, RAWTHREAD_THREAD_ERROR},
+    {"unknown error", RAWTHREAD_THREAD_ERROR},
 };
 static_assert(sizeof kEntries / sizeof kEntries[0] == RAWTHREAD_E_UNKNOWN + 1);
 
@@ -58,16 +63,41 @@ bool same(const char* a, const char* b) {
   return *a == *b;
 }
 
-int code_of(const Error& error) {
+// rawthread_last_errno(), per thread. In a thread rawthread started, in its
+// control block: in a program linked with a libc such a thread has no TLS
+// (libc never set it up), and a thread_local would be memory of its stack.
+// In any other thread (the main thread, a libc's threads, every thread of
+// the dummy backend), a thread_local. Initial-exec: an offset from the
+// thread pointer, with no __tls_get_addr to link; the library is linked into
+// executables, whose TLS is static. Its own section, like every object of
+// the core: a program that calls no C API function gains no TLS.
+[[gnu::tls_model("initial-exec")]] thread_local int last_errno_elsewhere = 0;
+
+int& last_errno() noexcept {
+#if !RAWTHREAD_BACKEND_DUMMY
+  // Not own(): a handler in a thread that is ending has a block still, and
+  // no TLS (a hosted program) any more than before.
+  Control* block = control::at(arch::thread_pointer());
+  if (block->tag == control::tag_for(block) || block->tag == control::ending_tag_for(block))
+    return block->last_errno;
+#endif
+  return last_errno_elsewhere;
+}
+
+// The code of a failed call, which also sets the caller's last errno.
+int fail(const Error& error) {
+  last_errno() = error.sys_errno;
   for (int code = 1; code < RAWTHREAD_E_UNKNOWN; ++code)
     if (same(error.message, kEntries[code].message)) return code;
   return RAWTHREAD_E_UNKNOWN;
 }
 
-int code_of(const Result<void>& result) { return result ? RAWTHREAD_OK : code_of(result.error()); }
+int null_argument() { return fail(errors::kNullArgument); }
+
+int code_of(const Result<void>& result) { return result ? RAWTHREAD_OK : fail(result.error()); }
 
 int put(const Result<bool>& result, bool* out) {
-  if (!result) return code_of(result.error());
+  if (!result) return fail(result.error());
   if (out != nullptr) *out = *result;
   return RAWTHREAD_OK;
 }
@@ -128,34 +158,41 @@ rawthread_errc rawthread_error_kind(int code) {
   return kEntries[code].kind;
 }
 
+int rawthread_last_errno(void) { return last_errno(); }
+
 int rawthread_start_new_thread(void (*fn)(void*), void* arg, rawthread_ident* ident) {
+  if (fn == nullptr) return null_argument();
   Result<Ident> started = start_new_thread(CCall{fn, arg});
-  if (!started) return code_of(started.error());
+  if (!started) return fail(started.error());
   if (ident != nullptr) *ident = *started;
   return RAWTHREAD_OK;
 }
 
 int rawthread_start_joinable_thread(rawthread_thread* thread, void (*fn)(void*), void* arg) {
+  if (thread == nullptr || fn == nullptr) return null_argument();
   Result<Thread> started = start_joinable_thread(CCall{fn, arg});
-  if (!started) return code_of(started.error());
+  if (!started) return fail(started.error());
   fill(thread, std::move(*started));
   return RAWTHREAD_OK;
 }
 
 int rawthread_join(rawthread_thread* thread, double timeout, bool* joined) {
-  if (is_copy(thread)) return code_of(errors::kHandleCopied);
+  if (thread == nullptr) return null_argument();
+  if (is_copy(thread)) return fail(errors::kHandleCopied);
   return put(as<Thread>(thread)->join(timeout), joined);
 }
 
 bool rawthread_is_done(const rawthread_thread* thread) {
-  return !is_copy(thread) && as<Thread>(thread)->is_done();
+  return thread != nullptr && !is_copy(thread) && as<Thread>(thread)->is_done();
 }
 
 rawthread_ident rawthread_thread_ident(const rawthread_thread* thread) {
-  return as<Thread>(thread)->ident();  // the handle's own word: a copy's is right too
+  // The handle's own word: a copy's is right too.
+  return thread != nullptr ? as<Thread>(thread)->ident() : 0;
 }
 
 void rawthread_detach(rawthread_thread* thread) {
+  if (thread == nullptr) return;
   // Destroying the handle detaches; what is left is an empty one. A copy's
   // thread is the original's to detach or join.
   if (!is_copy(thread)) as<Thread>(thread)->~Thread();
@@ -163,7 +200,8 @@ void rawthread_detach(rawthread_thread* thread) {
 }
 
 int rawthread_thread_move(rawthread_thread* to, rawthread_thread* from) {
-  if (is_copy(from)) return code_of(errors::kHandleCopied);
+  if (to == nullptr || from == nullptr) return null_argument();
+  if (is_copy(from)) return fail(errors::kHandleCopied);
   if (to == from) return RAWTHREAD_OK;
   rawthread_detach(to);
   Thread* source = as<Thread>(from);
@@ -183,27 +221,43 @@ size_t rawthread_get_stack_size(void) { return stack_size(); }
 
 int rawthread_set_stack_size(long size, size_t* old) {
   Result<std::size_t> previous = stack_size(size);
-  if (!previous) return code_of(previous.error());
+  if (!previous) return fail(previous.error());
   if (old != nullptr) *old = *previous;
   return RAWTHREAD_OK;
 }
 
 int rawthread_lock_acquire(rawthread_lock* lock, bool blocking, double timeout, bool* acquired) {
+  if (lock == nullptr) return null_argument();
   return put(as<Lock>(lock)->acquire(blocking, timeout), acquired);
 }
-int rawthread_lock_release(rawthread_lock* lock) { return code_of(as<Lock>(lock)->release()); }
-bool rawthread_lock_locked(const rawthread_lock* lock) { return as<Lock>(lock)->locked(); }
-void rawthread_lock_at_fork_reinit(rawthread_lock* lock) { as<Lock>(lock)->at_fork_reinit(); }
+int rawthread_lock_release(rawthread_lock* lock) {
+  if (lock == nullptr) return null_argument();
+  return code_of(as<Lock>(lock)->release());
+}
+bool rawthread_lock_locked(const rawthread_lock* lock) {
+  return lock != nullptr && as<Lock>(lock)->locked();
+}
+void rawthread_lock_at_fork_reinit(rawthread_lock* lock) {
+  if (lock != nullptr) as<Lock>(lock)->at_fork_reinit();
+}
 
 int rawthread_rlock_acquire(rawthread_rlock* lock, bool blocking, double timeout, bool* acquired) {
+  if (lock == nullptr) return null_argument();
   return put(as<RLock>(lock)->acquire(blocking, timeout), acquired);
 }
-int rawthread_rlock_release(rawthread_rlock* lock) { return code_of(as<RLock>(lock)->release()); }
-bool rawthread_rlock_is_owned(const rawthread_rlock* lock) { return as<RLock>(lock)->is_owned(); }
-unsigned rawthread_rlock_recursion_count(const rawthread_rlock* lock) {
-  return as<RLock>(lock)->recursion_count();
+int rawthread_rlock_release(rawthread_rlock* lock) {
+  if (lock == nullptr) return null_argument();
+  return code_of(as<RLock>(lock)->release());
 }
-void rawthread_rlock_at_fork_reinit(rawthread_rlock* lock) { as<RLock>(lock)->at_fork_reinit(); }
+bool rawthread_rlock_is_owned(const rawthread_rlock* lock) {
+  return lock != nullptr && as<RLock>(lock)->is_owned();
+}
+unsigned rawthread_rlock_recursion_count(const rawthread_rlock* lock) {
+  return lock != nullptr ? as<RLock>(lock)->recursion_count() : 0;
+}
+void rawthread_rlock_at_fork_reinit(rawthread_rlock* lock) {
+  if (lock != nullptr) as<RLock>(lock)->at_fork_reinit();
+}
 
 void rawthread_request_interrupt(void) { request_interrupt(); }
 int rawthread_interrupt_main(int signum) { return code_of(interrupt_main(signum)); }

@@ -34,7 +34,8 @@ enum Reclaim : std::uint32_t {
 };
 
 struct Control {
-  std::uintptr_t tag;  // tag_for(this) in a thread rawthread started, 0 once it is ending
+  std::uintptr_t tag;  // tag_for(this) in a thread rawthread started, ending_tag_for(this)
+                       // once it is ending
   interrupt::Target interrupt;  // its interrupt request and interruptible deadline
   // The tid, written by clone (CLONE_PARENT_SETTID) before it returns;
   // cleared to 0 by the kernel once the thread has exited and will never
@@ -47,6 +48,7 @@ struct Control {
   std::size_t map_size;
   void (*run)(void*) noexcept;  // invokes and destroys the stored callable
   void* payload;                // the stored callable, just below this block
+  int last_errno;               // rawthread_last_errno() (src/c_api.cpp)
 };
 
 namespace control {
@@ -59,6 +61,11 @@ inline constexpr std::size_t kBlockAlign = 64;
 inline std::uintptr_t tag_for(const Control* self) noexcept {
   return reinterpret_cast<std::uintptr_t>(self) ^ 0x7261777468726561;  // "rawthrea"
 }
+// The tag of a thread that is ending (thread.cpp, finish): own() no longer
+// finds its block, but a signal handler that runs in it still must not take
+// the thread pointer for a libc's (src/c_api.cpp). Derived from the address
+// too, so it does not occur in a libc's TCB either.
+inline std::uintptr_t ending_tag_for(const Control* self) noexcept { return tag_for(self) ^ 1; }
 
 // How far the block reaches below and above the thread pointer.
 inline constexpr std::size_t kBelowTp = arch::kControlAboveTp ? 0 : sizeof(Control);

@@ -34,6 +34,9 @@ inline constexpr Error kNegativeSleep{Errc::value_error, 0, "sleep length must b
 inline constexpr Error kSleepNaN{Errc::value_error, 0, "Invalid value NaN (not a number)"};
 inline constexpr Error kSleepTooLarge{Errc::overflow_error, 0, "sleep length is too large"};
 
+// The C API (rawthread.h): a pointer it needs was null.
+inline constexpr Error kNullArgument{Errc::value_error, 0, "argument must not be null"};
+
 // Python's checks of a timeout argument, -1 meaning none: the error, or null.
 inline const Error* bad_timeout(double timeout) noexcept {
   if (timeout == -1) return nullptr;
@@ -60,6 +63,13 @@ inline constexpr Error cant_start_thread(long neg_errno) {
 }
 inline constexpr Error cant_signal_main(long neg_errno) {
   return {Errc::thread_error, static_cast<int>(-neg_errno), "can't signal the main thread"};
+}
+
+// A futex wait the kernel refused with an error the lock protocol never
+// causes: EINVAL for a lock word that is not 4-byte aligned, ENOSYS or EPERM
+// where a seccomp filter denies futex.
+inline constexpr Error lock_wait_failed(long neg_errno) {
+  return {Errc::thread_error, static_cast<int>(-neg_errno), "lock wait failed"};
 }
 
 // rawthread/sys.hpp's system calls fail as OSError does: the errno, and what

@@ -95,6 +95,12 @@ class Armed {
     return reinterpret_cast<const kernel::Timespec*>(&target_->deadline);
   }
 
+  // Whether a request collapsed the deadline since the last arm(). Relaxed:
+  // read after the futex call in which the kernel, in this thread, read it.
+  bool collapsed() const noexcept {
+    return target_->deadline.tv_sec.load(std::memory_order_relaxed) == kCollapsed;
+  }
+
  private:
   Target* target_;
   bool armed_ = false;

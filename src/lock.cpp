@@ -41,7 +41,7 @@ void lock_slow(LockWord& word) noexcept {
   // backend would hang here for good, and lock() has no error to return.
   __builtin_trap();
 #endif
-  lock_wait::wait(LockOps{word}, /*deadline=*/nullptr, /*target=*/nullptr);
+  lock_wait::take(LockOps{word});
 }
 
 bool lock_for(LockWord& word, double seconds) noexcept {

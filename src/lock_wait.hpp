@@ -45,47 +45,71 @@ namespace rawthread::lock_wait {
 // one CPU, where a spin cannot end early, the same 100-104 M/s either way.
 inline constexpr int kSpinProbes = 7;
 
-enum class Outcome { acquired, timed_out, interrupted };
+enum class Outcome { acquired, timed_out, interrupted, failed };
+
+// How a wait ended; with Outcome::failed, the futex call's -errno.
+struct Waited {
+  Outcome outcome;
+  long ret = 0;
+};
 
 // Waits for the lock until `deadline` (null: for ever). With a `target`, the
 // calling thread's, a request for it ends the wait; the deadline is then
 // never null. The comments [lock: step] and [interrupt: step] name the label
 // of tests/models/lock.pml or interrupt.pml that models the line.
+//
+// A futex error the protocol does not produce ends the wait as failed rather
+// than going round again, which would spin at full speed, for ever when
+// untimed: EINVAL for a word that is not 4-byte aligned (a misaligned lock
+// reached through a cast; x86_64 performs the atomics on it, the kernel will
+// not sleep on it), ENOSYS or EPERM from a seccomp filter that denies futex.
 template <class Ops>
-Outcome wait(Ops ops, const kernel::Timespec* deadline, interrupt::Target* target) noexcept {
+Waited wait(Ops ops, const kernel::Timespec* deadline, interrupt::Target* target) noexcept {
   for (int probe = 0; probe < kSpinProbes; ++probe) {
     for (int pause = 0; pause < (1 << probe); ++pause) arch::cpu_relax();
     std::uint32_t state = ops.word.load(std::memory_order_relaxed);
-    if (state == detail::kFree && ops.try_take()) return Outcome::acquired;  // [lock: spin_take]
-    if (ops.marked(state)) break;                                           // [lock: spin_stop]
+    if (state == detail::kFree && ops.try_take()) return {Outcome::acquired};  // [lock: spin_take]
+    if (ops.marked(state)) break;                                             // [lock: spin_stop]
   }
   interrupt::Armed armed(target);
   for (;;) {
     std::uint32_t sleep_on;
-    if (ops.take_or_mark(sleep_on)) return Outcome::acquired;  // [lock: take_or_mark]
+    if (ops.take_or_mark(sleep_on)) return {Outcome::acquired};  // [lock: take_or_mark]
     // Leaving with the mark set is safe: it costs the holder's release one
     // needless wake, and loses no one's.
     const kernel::Timespec* sleep_until = deadline;
     if (target != nullptr) {
       sleep_until = armed.arm(*deadline);                                  // [interrupt: arm]
-      if (interrupt::consume(*target)) return Outcome::interrupted;       // [interrupt: check]
+      if (interrupt::consume(*target)) return {Outcome::interrupted};     // [interrupt: check]
     }
     // Sleeps only while the word still reads sleep_on: a release since the
     // mark makes the kernel return EAGAIN at once, so no wake-up is lost.
     long ret = kernel::futex_wait(&ops.word, sleep_on, sleep_until);    // [lock: sleep]
-    if (ret == -ETIMEDOUT && target == nullptr) return Outcome::timed_out;
-    if (target != nullptr && (ret == -ETIMEDOUT || ret == -EINVAL)) {
+    // Woken, or the word changed: try again, same deadline.
+    if (ret == 0 || ret == -EAGAIN) continue;
+    if (ret == -ETIMEDOUT && target == nullptr) return {Outcome::timed_out};
+    // EINVAL is a collapse (a request refused the deadline) only while the
+    // deadline still reads collapsed: once the kernel read it so, nothing
+    // but this wait's next arm writes anything else there (a handler's
+    // nested wait puts back the collapsed value it found). Otherwise the
+    // kernel refused the word.
+    if (target != nullptr &&
+        (ret == -ETIMEDOUT || (ret == -EINVAL && armed.collapsed()))) {  // [interrupt: collapsed]
       // Passed (ETIMEDOUT), or collapsed by a request (EINVAL): it is this
       // wait's request, or a stale one's collapse, which must not end the
       // wait early.
-      if (interrupt::consume(*target)) return Outcome::interrupted;     // [interrupt: timedout]
-      if (clock::reached(*deadline)) return Outcome::timed_out;         // [interrupt: recheck]
+      if (interrupt::consume(*target)) return {Outcome::interrupted};   // [interrupt: timedout]
+      if (clock::reached(*deadline)) return {Outcome::timed_out};       // [interrupt: recheck]
       continue;
     }
-    // A handler ran: its request beats a lock that may have come free meanwhile.
-    if (ret == -EINTR && target != nullptr && interrupt::consume(*target))  // [interrupt: eintr]
-      return Outcome::interrupted;
-    // Woken, EAGAIN or a handler without a request: try again, same deadline.
+    if (ret == -EINTR) {
+      // A handler ran: its request beats a lock that may have come free
+      // meanwhile; without one, try again, same deadline.
+      if (target != nullptr && interrupt::consume(*target))  // [interrupt: eintr]
+        return {Outcome::interrupted};
+      continue;
+    }
+    return {Outcome::failed, ret};
   }
 }
 
@@ -116,12 +140,28 @@ Result<bool> acquire(Ops ops, bool blocking, double timeout) noexcept {
 #endif
 
   kernel::Timespec deadline = timeout == -1 ? clock::kNever : clock::deadline_after(timeout);
-  switch (wait(ops, &deadline, interrupt::own_target())) {
+  const Waited waited = wait(ops, &deadline, interrupt::own_target());
+  switch (waited.outcome) {
     case Outcome::acquired: return true;
     case Outcome::timed_out: return false;
-    case Outcome::interrupted: break;
+    case Outcome::interrupted: return errors::kInterrupted;
+    case Outcome::failed: break;
   }
-  return errors::kInterrupted;
+  return errors::lock_wait_failed(waited.ret);
+}
+
+// The Lockable calls' waits have no error to return: a wait the kernel
+// refuses traps (include/rawthread/lock.hpp says why). Returning would pass
+// for the lock taken (lock) or the time run out (try_lock_for).
+inline bool taken_or_trap(const Waited& waited) noexcept {
+  if (waited.outcome == Outcome::failed) __builtin_trap();
+  return waited.outcome == Outcome::acquired;
+}
+
+// lock()'s wait: for ever, never interrupted.
+template <class Ops>
+void take(Ops ops) noexcept {
+  (void)taken_or_trap(wait(ops, /*deadline=*/nullptr, /*target=*/nullptr));
 }
 
 // try_lock_for's wait: `seconds` in (0, TIMEOUT_MAX], as rawthread/timeout.hpp
@@ -130,7 +170,7 @@ template <class Ops>
 bool take_within(Ops ops, double seconds) noexcept {
   if (ops.try_take()) return true;
   kernel::Timespec deadline = clock::deadline_after(seconds);
-  return wait(ops, &deadline, /*target=*/nullptr) == Outcome::acquired;
+  return taken_or_trap(wait(ops, &deadline, /*target=*/nullptr));
 }
 
 }  // namespace rawthread::lock_wait

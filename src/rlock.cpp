@@ -80,7 +80,7 @@ void rlock_lock_slow(LockWord& word, std::uint32_t& count) noexcept {
 #if RAWTHREAD_BACKEND_DUMMY
   __builtin_trap();  // held by a thread that is not this one: no one can release it
 #endif
-  lock_wait::wait(ops, /*deadline=*/nullptr, /*target=*/nullptr);
+  lock_wait::take(ops);
 }
 
 bool rlock_lock_for(LockWord& word, std::uint32_t& count, double seconds) noexcept {

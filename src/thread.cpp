@@ -75,7 +75,7 @@ constexpr bool add(std::size_t& sum, std::size_t a, std::size_t b) {
   // the store past the consume, which a handler in this thread may
   // interrupt. (exit_thread is not async-signal-safe: from such a handler
   // it would skip what follows.)
-  self->tag = 0;
+  self->tag = control::ending_tag_for(self);
   std::atomic_signal_fence(std::memory_order_seq_cst);
   // A request no acquire consumed dies with the thread: left raised, it would
   // keep every acquire in the process off its inline path.

@@ -71,9 +71,20 @@ class Lock {
   //   interrupted    a blocking acquire (timed or not) ended by an interrupt
   //                  requested for this thread (request_interrupt,
   //                  interrupt_main); the lock is not taken
+  //   thread_error   "lock wait failed", sys_errno the futex call's errno:
+  //                  the kernel refused to sleep on the lock (see below);
+  //                  the lock is not taken
   // Timeouts run on CLOCK_MONOTONIC; a timed-out acquire waited >= timeout.
   // A signal handler that requests no interrupt does not end the wait: it
   // resumes until the same deadline.
+  //
+  // The kernel refuses to wait only on a misused lock or in a confined
+  // process: EINVAL for a Lock that is not 4-byte aligned (one reached
+  // through a cast of misaligned storage, e.g. a rawthread_lock* built from
+  // an odd address in C: x86_64 performs the atomics on it, the futex call
+  // does not; aarch64 and riscv64 may fault with SIGBUS before any wait),
+  // ENOSYS or EPERM where a seccomp filter denies futex. The wait ends at
+  // the first such error, at once: it does not spin.
   Result<bool> acquire(bool blocking = true, double timeout = -1) noexcept {
     if (timeout == -1) {
       if (!blocking) return try_lock();
@@ -110,6 +121,14 @@ class Lock {
   // Lockable / TimedLockable. These never end for an interrupt and leave a
   // pending interrupt request pending. unlock() is release() without the
   // error, and async-signal-safe as it is.
+  //
+  // lock(), try_lock_for() and try_lock_until() have no error to return:
+  // where acquire() returns "lock wait failed" (the kernel refuses to sleep
+  // on the lock, above), they trap (__builtin_trap: SIGILL on x86_64,
+  // SIGTRAP on aarch64 and riscv64), at the call that met the misuse.
+  // Returning would pass for the lock taken, or for the time run out, and
+  // falling back to spinning would burn a CPU for as long as the holder
+  // keeps the lock. Use acquire() where the error must be a value.
   void lock() noexcept {
     if (!try_lock()) detail::lock_slow(word_);
   }

@@ -27,6 +27,10 @@
 //                  an interrupt requested for this thread; nothing taken
 //   overflow_error "Internal lock count overflowed"  (the owner, at depth
 //                  UINT32_MAX)
+//   thread_error   "lock wait failed", sys_errno the futex call's errno: the
+//                  kernel refused to sleep on the lock, as for Lock
+//                  (rawthread/lock.hpp: a misaligned RLock, a seccomp
+//                  filter); nothing taken
 // release by any thread but the owner: thread_error "cannot release
 // un-acquired lock". Every error leaves the lock as it was.
 //
@@ -40,7 +44,9 @@
 // by a thread that does not own the lock is a precondition violation, as for
 // std::recursive_mutex; here it does nothing, as Lock::unlock() does on an
 // unlocked Lock. lock() by the owner at depth UINT32_MAX cannot wait for
-// itself nor report an error: it traps. A thread that ends while owning an
+// itself nor report an error: it traps. lock(), try_lock_for() and
+// try_lock_until() trap too where acquire() would return "lock wait failed",
+// as Lock's do. A thread that ends while owning an
 // RLock leaves it held forever, as in Python; and since the owner is known by
 // its tid, a thread the kernel later gives the same tid finds itself owning
 // it.

@@ -83,6 +83,11 @@
  *      flag set; at the end it equals the flag.
  *   5. Every execution is finite (check's -DNP cycle search finds none), so
  *      Main's loops cannot livelock either.
+ *   6. A collapse never passes for the kernel refusing the wait: no acquire
+ *      returns failed. The code ends a wait as failed on EINVAL only when
+ *      the deadline no longer reads collapsed (a misaligned word, which the
+ *      model never has); once the kernel read a collapsed deadline, only
+ *      Main's next arm writes anything else there.
  *   The consumes at timedout and eintr decide only which outcome wins (an
  *   interrupt over a deadline passed or a lock come free meanwhile); without
  *   them the next check still finds the request, so no property rests on them.
@@ -105,6 +110,9 @@
  *                            arms between them and checks before the raise.
  *   MUTANT_NO_SIGNAL         interrupt_main sends no signal: a wait asleep in
  *                            the kernel already never learns of the request.
+ *   MUTANT_EINVAL_FAILS      every EINVAL ends the wait as failed, the
+ *                            collapsed deadline unread: the stale collapse
+ *                            fails the timed acquire.
  *
  * STEPS: each label is the step that the code tags [interrupt: label], or
  * [lock: label] for the steps tests/models/lock.pml has too.
@@ -119,6 +127,8 @@
  *   check         src/lock_wait.hpp wait             consume
  *   sleep         src/lock_wait.hpp wait             futex_wait(word, 2,
  *                                                    &target.deadline)
+ *   collapsed     src/lock_wait.hpp wait             EINVAL: the deadline still
+ *                                                    collapsed, else failed
  *   timedout      src/lock_wait.hpp wait             ETIMEDOUT or EINVAL: consume
  *   recheck       src/lock_wait.hpp wait             clock::reached(deadline)
  *   eintr         src/lock_wait.hpp wait             EINTR: consume
@@ -154,6 +164,7 @@
 #define ACQUIRED     1
 #define TIMED_OUT    2
 #define INTERRUPTED  3
+#define FAILED       4    /* the kernel refused the wait (lock_wait_failed) */
 
 byte word = HELD;         /* the Lock, taken by the holder beforehand */
 byte pending = 0;         /* detail::pending_interrupts */
@@ -253,6 +264,17 @@ sleep:
       }
     fi;
 
+    /* EINVAL: a collapse only while the deadline still reads collapsed;
+     * else the kernel refused the word, and the wait fails. */
+#ifdef MUTANT_EINVAL_FAILS
+    if :: ret == EINVAL -> ret = 0; outcome = FAILED; goto returned :: else -> skip fi;
+#else
+collapsed:
+    if
+    :: ret == EINVAL && deadline != COLLAPSED -> ret = 0; outcome = FAILED; goto returned
+    :: else -> skip
+    fi;
+#endif
     if
     :: ret == ETIMEDOUT || ret == EINVAL ->
       ret = 0;
@@ -283,6 +305,7 @@ eintr:
 
 returned:
     assert(outcome != TIMED_OUT || (dl == REAL && clock_passed));   /* property 2 */
+    assert(outcome != FAILED);                                       /* property 6 */
     if
     :: outcome == INTERRUPTED -> interrupted++
     :: outcome == ACQUIRED ->
