@@ -117,4 +117,23 @@ Result<void> write_all(int fd, const void* data, std::size_t size) noexcept;
 Result<void> write_str(int fd, const char* text) noexcept;
 Result<void> write_int(int fd, long long value) noexcept;
 
+// ---- The process's end, in a program linked with librawthread_rt ------------
+//
+// exit() and atexit() are <cstdlib>'s; the runtime defines them. exit(status)
+// (and a return from main) runs, in the calling thread: its thread_local
+// destructors, then atexit handlers and static destructors, last registered
+// first, then .fini_array, then exit_group(status). Calling exit again, which
+// C and C++ leave undefined, is defined as glibc has it since 2.41 (its bug
+// 31997, a recursive lock around exit):
+//   - from the thread running that sequence (an atexit handler, a static or
+//     thread_local destructor, a .fini_array function): the sequence goes on
+//     with what has not begun yet, and the process ends with the new status.
+//     The .fini_array counts as one step, as in glibc: exit from one of its
+//     functions skips the rest of it.
+//   - from any other thread: the call never returns; that thread waits while
+//     the sequence runs and the process ends with its status. (A handler
+//     that waits for such a thread waits for ever.)
+// A thread whose thread_local destructor calls exit as the thread ends runs
+// the sequence like any other caller.
+
 }  // namespace rawthread::sys
