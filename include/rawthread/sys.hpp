@@ -65,16 +65,27 @@ inline constexpr unsigned long kNoDefer = 0x40000000;    // SA_NODEFER
 inline constexpr unsigned long kResetHand = 0x80000000;  // SA_RESETHAND
 inline constexpr unsigned long kOnStack = 0x08000000;    // SA_ONSTACK
 
+// Signals 32, 33 and 34 in a hosted program are the C library's: glibc keeps
+// 32 and 33, musl 32 to 34, for thread cancellation, timers and setuid() and
+// its relatives (which, in a program with a second thread, wait for ever on a
+// thread whose disposition is not the libc's). Each libc's sigaction refuses
+// its own; the three calls below refuse all three, since one librawthread.a
+// links with either libc and cannot tell which (in a glibc program 34, its
+// SIGRTMIN, is still there for libc's sigaction). In a program linked with
+// librawthread_rt there is no libc, and every signal is the program's.
+
 // Installs `handler` for `signum`, with `mask` also blocked while it runs.
 // The return path each arch needs is set up here (x86_64 requires
 // SA_RESTORER and a restorer that calls rt_sigreturn).
 //   signum outside 1..64:         value_error "signal number out of range"
+//   32..34 in a hosted program:   value_error "signal reserved by the C library"
 //   handler null:                 value_error "signal handler must not be null"
 //   flags outside the four above: value_error "unsupported signal flags"
 //   SIGKILL, SIGSTOP, ...:        os_error, the kernel's EINVAL
 Result<void> set_signal_handler(int signum, SignalHandler handler, unsigned long flags = kRestart,
                                 SignalSet mask = {}) noexcept;
-// SIG_DFL and SIG_IGN; the same errors for signum.
+// SIG_DFL and SIG_IGN; the same errors for signum (32..34 included: the
+// default or ignored disposition breaks the libc as much as a handler).
 Result<void> set_signal_default(int signum) noexcept;
 Result<void> ignore_signal(int signum) noexcept;
 
