@@ -21,6 +21,7 @@ inline constexpr Error kNegativeStackSize{Errc::value_error, 0,
 inline constexpr Error kStackSizeTooSmall{
     Errc::value_error, 0, "size not valid: must be 0 or at least 32768 bytes"};
 inline constexpr Error kSignalOutOfRange{Errc::value_error, 0, "signal number out of range"};
+inline constexpr Error kReservedSignal{Errc::value_error, 0, "signal reserved by the C library"};
 inline constexpr Error kJoinSelf{Errc::thread_error, 0, "cannot join current thread"};
 inline constexpr Error kJoinEmpty{Errc::thread_error, 0,
                                   "cannot join thread before it is started"};

@@ -28,6 +28,12 @@ struct TlsImage {
 // AT_NULL; null in a hosted program (page_size() reads /proc/self/auxv).
 [[gnu::visibility("hidden")]] extern const unsigned long* auxv;
 
+// Whether the program runs on librawthread_rt, with no libc under it: the
+// runtime's start-up records the auxiliary vector before anything else runs
+// (static constructors included), and nothing else ever sets it. Then no
+// signal is a libc's own (sys.cpp).
+inline bool libc_free() noexcept { return auxv != nullptr; }
+
 // The value of `type` in an auxiliary vector, or 0 when it has none.
 inline unsigned long aux_value(const unsigned long* vector, unsigned long type) noexcept {
   for (; vector[0] != AT_NULL; vector += 2)

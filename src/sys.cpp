@@ -9,6 +9,7 @@
 #include "clock.hpp"
 #include "errors.hpp"
 #include "kernel.hpp"
+#include "runtime.hpp"
 #include "vdso.hpp"
 
 namespace rawthread::sys {
@@ -22,6 +23,21 @@ static_assert(static_cast<int>(MaskHow::block) == kernel::kSigBlock &&
               static_cast<int>(MaskHow::set) == kernel::kSigSetmask);
 
 constexpr bool valid_signal(int signum) noexcept { return signum >= 1 && signum <= kMaxSignal; }
+
+// The signals a libc keeps for itself: glibc 32 (SIGCANCEL, SIGTIMER) and 33
+// (SIGSETXID), musl 32 (SIGTIMER), 33 (SIGCANCEL) and 34 (SIGSYNCCALL).
+// Their handlers are how pthread_cancel, timer_create's SIGEV_THREAD and,
+// once a program has a second thread, setuid() and friends reach the other
+// threads: another disposition there and setuid() waits for ever on a
+// thread that never answers. Each libc's sigaction refuses them; one
+// librawthread.a links with either libc and cannot tell which, so a hosted
+// program has all three refused. A program on librawthread_rt has no libc
+// and every signal.
+constexpr int kFirstLibcSignal = 32, kLastLibcSignal = 34;
+
+bool reserved_by_libc(int signum) noexcept {
+  return signum >= kFirstLibcSignal && signum <= kLastLibcSignal && !runtime::libc_free();
+}
 
 // SignalSet makes sets only signal by signal.
 constexpr SignalSet from_bits(std::uint64_t bits) noexcept {
@@ -71,6 +87,7 @@ Result<void> sleep_for(std::int64_t ns) noexcept {
 Result<void> set_signal_handler(int signum, SignalHandler handler, unsigned long flags,
                                 SignalSet mask) noexcept {
   if (!valid_signal(signum)) return errors::kSignalOutOfRange;
+  if (reserved_by_libc(signum)) return errors::kReservedSignal;
   if (handler == nullptr) return errors::kNullSignalHandler;
   // SA_SIGINFO would need another handler type, SA_RESTORER is rawthread's.
   if ((flags & ~kSupportedFlags) != 0) return errors::kUnsupportedSignalFlags;
@@ -79,11 +96,13 @@ Result<void> set_signal_handler(int signum, SignalHandler handler, unsigned long
 
 Result<void> set_signal_default(int signum) noexcept {
   if (!valid_signal(signum)) return errors::kSignalOutOfRange;
+  if (reserved_by_libc(signum)) return errors::kReservedSignal;
   return set_action(signum, kernel::kSigDfl, 0, {});
 }
 
 Result<void> ignore_signal(int signum) noexcept {
   if (!valid_signal(signum)) return errors::kSignalOutOfRange;
+  if (reserved_by_libc(signum)) return errors::kReservedSignal;
   return set_action(signum, kernel::kSigIgn, 0, {});
 }
 

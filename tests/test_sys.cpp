@@ -396,6 +396,50 @@ TEST_F(SysTest, SignalErrorsChangeNothing) {
   EXPECT_EQ(g_runs.load(), 1);
 }
 
+// The disposition the kernel holds for `sig`, as raw bytes: libc's sigaction
+// refuses to read its own signals. The kernel's struct is 24 or 32 bytes.
+struct RawDisposition {
+  unsigned char bytes[64] = {};
+  friend bool operator==(const RawDisposition&, const RawDisposition&) = default;
+};
+
+RawDisposition raw_disposition(int sig) {
+  RawDisposition d;
+  EXPECT_EQ(::syscall(SYS_rt_sigaction, sig, nullptr, d.bytes, 8L), 0) << "signal " << sig;
+  return d;
+}
+
+TEST_F(SysTest, TheCLibrarysSignalsAreRefused) {
+  // glibc's SIGCANCEL (32) and SIGSETXID (33), musl's SIGTIMER, SIGCANCEL and
+  // SIGSYNCCALL (32 to 34): their handlers are the libc's, which setuid() in
+  // a program with a second thread waits on for ever if they are not.
+  constexpr const char* kReserved = "signal reserved by the C library";
+  const std::uint64_t mask = libc_mask();
+  for (int sig : {32, 33, 34}) {
+    SCOPED_TRACE(sig);
+    const RawDisposition before = raw_disposition(sig);
+    expect_error(sys::set_signal_handler(sig, other_handler), Errc::value_error, kReserved);
+    // checked before the handler and the flags
+    expect_error(sys::set_signal_handler(sig, nullptr, ~0UL), Errc::value_error, kReserved);
+    expect_error(sys::set_signal_default(sig), Errc::value_error, kReserved);
+    expect_error(sys::ignore_signal(sig), Errc::value_error, kReserved);
+    EXPECT_TRUE(raw_disposition(sig) == before) << "the libc's disposition changed";
+  }
+  EXPECT_EQ(libc_mask(), mask);
+
+  // Their neighbours are the program's: 31 (SIGSYS) and 35 (glibc's
+  // SIGRTMIN + 1, musl's SIGRTMIN).
+  for (int sig : {SIGSYS, 35}) {
+    SCOPED_TRACE(sig);
+    struct sigaction saved;
+    ASSERT_EQ(::sigaction(sig, nullptr, &saved), 0);
+    EXPECT_TRUE(sys::set_signal_handler(sig, recording_handler).has_value());
+    EXPECT_EQ(send_to(main_tid_, sig), 0);
+    ::sigaction(sig, &saved, nullptr);
+  }
+  EXPECT_EQ(g_runs.load(), 2);
+}
+
 // ------------------------------------------------------------------ masks
 
 TEST_F(SysTest, MaskRoundTrips) {

@@ -65,16 +65,27 @@ inline constexpr unsigned long kNoDefer = 0x40000000;    // SA_NODEFER
 inline constexpr unsigned long kResetHand = 0x80000000;  // SA_RESETHAND
 inline constexpr unsigned long kOnStack = 0x08000000;    // SA_ONSTACK
 
+// Signals 32, 33 and 34 in a hosted program are the C library's: glibc keeps
+// 32 and 33, musl 32 to 34, for thread cancellation, timers and setuid() and
+// its relatives (which, in a program with a second thread, wait for ever on a
+// thread whose disposition is not the libc's). Each libc's sigaction refuses
+// its own; the three calls below refuse all three, since one librawthread.a
+// links with either libc and cannot tell which (in a glibc program 34, its
+// SIGRTMIN, is still there for libc's sigaction). In a program linked with
+// librawthread_rt there is no libc, and every signal is the program's.
+
 // Installs `handler` for `signum`, with `mask` also blocked while it runs.
 // The return path each arch needs is set up here (x86_64 requires
 // SA_RESTORER and a restorer that calls rt_sigreturn).
 //   signum outside 1..64:         value_error "signal number out of range"
+//   32..34 in a hosted program:   value_error "signal reserved by the C library"
 //   handler null:                 value_error "signal handler must not be null"
 //   flags outside the four above: value_error "unsupported signal flags"
 //   SIGKILL, SIGSTOP, ...:        os_error, the kernel's EINVAL
 Result<void> set_signal_handler(int signum, SignalHandler handler, unsigned long flags = kRestart,
                                 SignalSet mask = {}) noexcept;
-// SIG_DFL and SIG_IGN; the same errors for signum.
+// SIG_DFL and SIG_IGN; the same errors for signum (32..34 included: the
+// default or ignored disposition breaks the libc as much as a handler).
 Result<void> set_signal_default(int signum) noexcept;
 Result<void> ignore_signal(int signum) noexcept;
 
@@ -116,5 +127,24 @@ Result<void> write_all(int fd, const void* data, std::size_t size) noexcept;
 // ("-9223372036854775808" for LLONG_MIN), each through write_all.
 Result<void> write_str(int fd, const char* text) noexcept;
 Result<void> write_int(int fd, long long value) noexcept;
+
+// ---- The process's end, in a program linked with librawthread_rt ------------
+//
+// exit() and atexit() are <cstdlib>'s; the runtime defines them. exit(status)
+// (and a return from main) runs, in the calling thread: its thread_local
+// destructors, then atexit handlers and static destructors, last registered
+// first, then .fini_array, then exit_group(status). Calling exit again, which
+// C and C++ leave undefined, is defined as glibc has it since 2.41 (its bug
+// 31997, a recursive lock around exit):
+//   - from the thread running that sequence (an atexit handler, a static or
+//     thread_local destructor, a .fini_array function): the sequence goes on
+//     with what has not begun yet, and the process ends with the new status.
+//     The .fini_array counts as one step, as in glibc: exit from one of its
+//     functions skips the rest of it.
+//   - from any other thread: the call never returns; that thread waits while
+//     the sequence runs and the process ends with its status. (A handler
+//     that waits for such a thread waits for ever.)
+// A thread whose thread_local destructor calls exit as the thread ends runs
+// the sequence like any other caller.
 
 }  // namespace rawthread::sys

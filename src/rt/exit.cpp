@@ -6,6 +6,7 @@
 #include <cstdlib>  // exit, _Exit, atexit as declared to programs (noreturn, noexcept)
 
 #include <rawthread/lock.hpp>
+#include <rawthread/thread.hpp>  // get_ident
 
 #include "kernel.hpp"
 #include "rt.hpp"
@@ -38,7 +39,15 @@ Handler handlers[kMaxHandlers];
 std::size_t handler_count = 0;  // guarded by handlers_lock
 Lock handlers_lock;
 
-std::atomic<std::uint32_t> exiting{0};
+// The thread running the exit sequence (its get_ident, never 0), or 0.
+std::atomic<Ident> exiting_thread{0};
+// The .fini_array has begun. glibc runs it as one step of its exit
+// handlers, so a nested exit from one of its functions skips the rest of
+// it; so does this. Only the exiting thread reads or writes it.
+bool fini_begun = false;
+// A word nobody changes: another thread's exit sleeps on it until the
+// process ends.
+std::atomic<std::uint32_t> never_woken{0};
 
 void call_plain(void* fn) { reinterpret_cast<void (*)()>(fn)(); }
 
@@ -53,10 +62,18 @@ int add_handler(void (*run)(void*), void* arg) noexcept {
 }  // namespace
 
 [[noreturn]] void exit_process(int status) noexcept {
-  // One thread runs the handlers; another that calls exit meanwhile waits
-  // for the process to end (calling exit twice is undefined in C and C++).
-  if (exiting.exchange(1, std::memory_order_acquire) != 0)
-    for (;;) kernel::futex_wait(&exiting, 1, nullptr);
+  // One thread runs the sequence, as glibc (2.41 on) has it. Another thread
+  // that calls exit meanwhile waits for the process to end, with the status
+  // of the thread that runs it. The same thread calling exit again (from a
+  // handler, a destructor or a .fini_array function it runs) carries the
+  // sequence on from where it is, every step taken off its list before it
+  // runs, and ends the process with the new status: the outer call never
+  // resumes.
+  const Ident self = get_ident();
+  Ident running = 0;
+  if (!exiting_thread.compare_exchange_strong(running, self, std::memory_order_acquire) &&
+      running != self)
+    for (;;) kernel::futex_wait(&never_woken, 0, nullptr);
 
   if (auto run = runtime::run_thread_exit.load(std::memory_order_acquire)) run();
   // Last registered, first run. The lock is not held across a handler: a
@@ -68,7 +85,10 @@ int add_handler(void (*run)(void*), void* arg) noexcept {
     if (next.run == nullptr) break;
     next.run(next.arg);
   }
-  for (FiniFunction* f = __fini_array_end; f != __fini_array_start;) (*--f)();
+  if (!fini_begun) {
+    fini_begun = true;
+    for (FiniFunction* f = __fini_array_end; f != __fini_array_start;) (*--f)();
+  }
   kernel::exit_group(status);
 }
 

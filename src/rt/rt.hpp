@@ -7,7 +7,9 @@ namespace rawthread::rt {
 
 // exit(): the calling thread's thread_local destructors, then atexit handlers
 // and static destructors in reverse order of registration, then .fini_array,
-// then exit_group(status).
+// then exit_group(status). Called again by the thread running it: the rest
+// of the sequence, then the new status; by another thread: never returns,
+// the process ends with the first thread's status.
 [[noreturn]] void exit_process(int status) noexcept;
 
 // Writes `message` to standard error and aborts.

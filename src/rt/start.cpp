@@ -9,11 +9,15 @@
 // main, and hand its result to exit().
 #include <linux/auxvec.h>
 #include <linux/elf.h>
+#include <linux/mman.h>
 
 #include <cstddef>
 #include <cstdint>
 
+#include <rawthread/sys.hpp>
+
 #include "arch.hpp"
+#include "kernel.hpp"
 #include "rt.hpp"
 #include "runtime.hpp"
 #include "tls.hpp"
@@ -57,6 +61,28 @@ void find_tls(const unsigned long* auxv) noexcept {
   };
 }
 
+// The largest TLS area built on the initial stack. Bigger ones get a mapping
+// of their own: the stack's limit (8 MiB by default, and QEMU user mode's
+// guest stack is a fixed 8 MiB) would end the process before main, and a
+// large area there would leave main's own frames that much less. Below it,
+// which is every program without large thread_local arrays, alloca costs no
+// system call.
+constexpr std::size_t kMaxTlsOnStack = 64 * 1024;
+
+// A mapping for the main thread's TLS area, or the end of the process: there
+// is no way to run the program without it. Fresh anonymous memory, zeroed.
+unsigned char* map_tls(std::size_t size) noexcept {
+  long mapped = kernel::mmap(size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+  if (kernel::failed(mapped)) {
+    // Nothing here reads TLS or the canary: neither exists yet.
+    (void)sys::write_str(2, "rawthread: cannot map the main thread's TLS (");
+    (void)sys::write_int(2, static_cast<long long>(size));
+    (void)sys::write_str(2, " bytes)\n");
+    kernel::exit_group(127);
+  }
+  return reinterpret_cast<unsigned char*>(mapped);
+}
+
 void run_all(InitFunction* begin, InitFunction* end, int argc, char** argv, char** envp) {
   for (InitFunction* f = begin; f != end; ++f) (*f)(argc, argv, envp);
 }
@@ -65,8 +91,8 @@ void run_all(InitFunction* begin, InitFunction* end, int argc, char** argv, char
 }  // namespace rawthread::rt
 
 // Built without the stack protector (it installs the canary), and never
-// returns, so its frame, which holds the main thread's TLS, lives as long as
-// the process.
+// returns, so its frame, which holds a small main thread TLS area, lives as
+// long as the process. (Declared in arch.hpp, for start.S.)
 extern "C" [[gnu::used]] void rawthread_start(long* sp) noexcept {
   using namespace rawthread;
   const int argc = static_cast<int>(sp[0]);
@@ -79,11 +105,16 @@ extern "C" [[gnu::used]] void rawthread_start(long* sp) noexcept {
   rt::find_tls(auxv);
 
   // The main thread's TLS and control block live in this frame, on the
-  // initial stack: no heap, and no fixed-size buffer to outgrow.
-  auto* area = static_cast<unsigned char*>(__builtin_alloca(tls::area_size()));
+  // initial stack (no heap, no fixed-size buffer to outgrow), or when they
+  // are too big for it in a mapping of their own, never unmapped.
+  const std::size_t area_size = tls::area_size();
+  const bool on_stack = area_size <= rt::kMaxTlsOnStack;
+  // alloca's memory lasts until the function returns: for ever.
+  auto* area = on_stack ? static_cast<unsigned char*>(__builtin_alloca(area_size))
+                        : rt::map_tls(area_size);
   std::uintptr_t low = 0;
-  std::uintptr_t tp = tls::build(reinterpret_cast<std::uintptr_t>(area) + tls::area_size(),
-                                 /*zeroed=*/false, &low);
+  std::uintptr_t tp = tls::build(reinterpret_cast<std::uintptr_t>(area) + area_size,
+                                 /*zeroed=*/!on_stack, &low);
 
   // AT_RANDOM: 16 bytes the kernel drew for this process.
   std::uint64_t random[2] = {0, 0};

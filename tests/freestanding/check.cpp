@@ -110,7 +110,8 @@ constexpr int kSigChld = 17, kSigKill = 9, kWnohang = 1;
 
 }  // namespace
 
-bool run_child(const char* name, ChildResult* result, double seconds) noexcept {
+bool run_child(const char* name, ChildResult* result, double seconds,
+               void (*prepare)() noexcept) noexcept {
   using rawthread::kernel::call;
   *result = {};
   int pipe_fds[2] = {-1, -1};
@@ -122,6 +123,7 @@ bool run_child(const char* name, ChildResult* result, double seconds) noexcept {
     // everything anew.
     tests = nullptr, children = nullptr;
     call(__NR_dup3, pipe_fds[1], 1, 0);
+    if (prepare != nullptr) prepare();
     char** env_end = envp;
     while (*env_end != nullptr) ++env_end;
     auto* auxv = reinterpret_cast<long*>(env_end + 1);

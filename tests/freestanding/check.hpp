@@ -50,7 +50,10 @@ struct ChildResult {
 // vector, standard output into a pipe: the child runs the start-up again
 // (TLS, constructors), then the CHILD body as main, then exit. Waits at most
 // `seconds`; a child still running then is killed and false returned.
-bool run_child(const char* name, ChildResult* result, double seconds) noexcept;
+// `prepare`, when given, runs in the child just before its start-up, with
+// standard output the pipe already.
+bool run_child(const char* name, ChildResult* result, double seconds,
+               void (*prepare)() noexcept = nullptr) noexcept;
 
 bool expect(bool ok, const char* file, int line, const char* text) noexcept;
 bool expect_eq(long long actual, long long expected, const char* file, int line,
