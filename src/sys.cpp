@@ -118,6 +118,11 @@ Result<SignalSet> change_signal_mask(MaskHow how, SignalSet set) noexcept {
   if (how != MaskHow::block && how != MaskHow::unblock && how != MaskHow::set)
     return errors::kInvalidMaskHow;
   std::uint64_t bits = set.bits();
+  // As libc's sigprocmask: its own signals are never blocked through this
+  // call (a blocked SIGSETXID hangs setuid() in a process with threads).
+  if (!runtime::libc_free() && how != MaskHow::unblock)
+    for (int signum = kFirstLibcSignal; signum <= kLastLibcSignal; ++signum)
+      bits &= ~(std::uint64_t{1} << (signum - 1));
   std::uint64_t old = 0;
   if (long ret = kernel::rt_sigprocmask(static_cast<int>(how), &bits, &old); ret < 0)
     return errors::sigprocmask_failed(ret);

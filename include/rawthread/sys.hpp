@@ -92,7 +92,10 @@ Result<void> ignore_signal(int signum) noexcept;
 // The calling thread's signal mask.
 enum class MaskHow { block = 0, unblock = 1, set = 2 };  // SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK
 Result<SignalSet> signal_mask() noexcept;
-// Changes it; returns the mask before. SIGKILL and SIGSTOP stay unblocked.
+// Changes it; returns the mask before. SIGKILL and SIGSTOP stay unblocked,
+// and in a hosted program so do 32..34, as libc's sigprocmask leaves them
+// (a blocked SIGSETXID would hang glibc's setuid() in a process with
+// threads); a program on librawthread_rt may block them.
 //   how not one of the three: value_error "invalid signal mask operation"
 Result<SignalSet> change_signal_mask(MaskHow how, SignalSet set) noexcept;
 
