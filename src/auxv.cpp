@@ -4,13 +4,9 @@
 #include <linux/fcntl.h>
 
 #include "kernel.hpp"
-#include "runtime.hpp"
+#include "hooks.hpp"
 
 namespace rawthread {
-
-namespace runtime {
-const unsigned long* auxv = nullptr;
-}
 
 namespace auxv {
 namespace {
@@ -38,7 +34,7 @@ unsigned long read_proc(unsigned long type) noexcept {
 }  // namespace
 
 unsigned long value(unsigned long type) noexcept {
-  if (runtime::auxv != nullptr) return runtime::aux_value(runtime::auxv, type);
+  if (hooks::auxv != nullptr) return hooks::aux_value(hooks::auxv, type);
   return read_proc(type);
 }
 

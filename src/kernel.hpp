@@ -149,7 +149,7 @@ inline long rt_sigprocmask(int how, const std::uint64_t* set, std::uint64_t* old
   return call(__NR_rt_sigprocmask, how, set, old, kSigsetSize);
 }
 
-[[noreturn]] inline void exit_thread(int status) noexcept {
+[[noreturn]] inline void exit_calling_thread(int status) noexcept {
   for (;;) call(__NR_exit, status);  // exit, not exit_group: this thread only
 }
 [[noreturn]] inline void exit_group(int status) noexcept {

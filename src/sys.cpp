@@ -9,7 +9,7 @@
 #include "clock.hpp"
 #include "errors.hpp"
 #include "kernel.hpp"
-#include "runtime.hpp"
+#include "hooks.hpp"
 #include "vdso.hpp"
 
 namespace rawthread::sys {
@@ -36,7 +36,7 @@ constexpr bool valid_signal(int signum) noexcept { return signum >= 1 && signum 
 constexpr int kFirstLibcSignal = 32, kLastLibcSignal = 34;
 
 bool reserved_by_libc(int signum) noexcept {
-  return signum >= kFirstLibcSignal && signum <= kLastLibcSignal && !runtime::libc_free();
+  return signum >= kFirstLibcSignal && signum <= kLastLibcSignal && !hooks::libc_free();
 }
 
 // SignalSet makes sets only signal by signal.
@@ -120,7 +120,7 @@ Result<SignalSet> change_signal_mask(MaskHow how, SignalSet set) noexcept {
   std::uint64_t bits = set.bits();
   // As libc's sigprocmask: its own signals are never blocked through this
   // call (a blocked SIGSETXID hangs setuid() in a process with threads).
-  if (!runtime::libc_free() && how != MaskHow::unblock)
+  if (!hooks::libc_free() && how != MaskHow::unblock)
     for (int signum = kFirstLibcSignal; signum <= kLastLibcSignal; ++signum)
       bits &= ~(std::uint64_t{1} << (signum - 1));
   std::uint64_t old = 0;

@@ -22,7 +22,7 @@
 #include "errors.hpp"
 #include "kernel.hpp"
 #include "page_size.hpp"
-#include "runtime.hpp"
+#include "hooks.hpp"
 #include "stack_cache.hpp"
 #include "thread_count.hpp"
 #include "tls.hpp"
@@ -50,10 +50,6 @@ static_assert(sizeof(std::atomic<std::int32_t>) == 4 && std::atomic<std::int32_t
 
 }  // namespace
 
-namespace runtime {
-std::atomic<ThreadExitHook> run_thread_exit{nullptr};
-}
-
 namespace {
 
 constexpr std::uintptr_t align_down(std::uintptr_t value, std::size_t align) {
@@ -67,7 +63,7 @@ constexpr bool add(std::size_t& sum, std::size_t a, std::size_t b) {
 
 [[noreturn]] void finish(Control* self) noexcept {
   // thread_local destructors run while the TLS they destroy still exists.
-  if (auto run = runtime::run_thread_exit.load(std::memory_order_acquire)) run();
+  if (auto run = hooks::run_thread_exit.load(std::memory_order_acquire)) run();
   // Signals stay unblocked but where the thread unmaps its own stack
   // (below): until its exit a handler has a stack. A handler that runs from
   // here on finds no control block (own() is null), so no request it makes
@@ -86,7 +82,7 @@ constexpr bool add(std::size_t& sum, std::size_t a, std::size_t b) {
   // is gone for good, after the exit below.
   std::uint32_t attached = kAttached;
   if (self->reclaim.compare_exchange_strong(attached, kByHandle, std::memory_order_acq_rel))
-    kernel::exit_thread(0);
+    kernel::exit_calling_thread(0);
   // Started detached (kSelf), or its handle let go first (kDetached): the
   // mapping is this thread's to give back. In the cache it is the next
   // start's once the kernel has cleared the tid word at the exit below: the
@@ -98,7 +94,7 @@ constexpr bool add(std::size_t& sum, std::size_t a, std::size_t b) {
   const bool counted = counting::counts(self->pid);
   if (counted && stack_cache::push(self)) {
     counting::live.fetch_sub(1, std::memory_order_release);
-    kernel::exit_thread(0);
+    kernel::exit_calling_thread(0);
   }
   // The cache is full: unmap. From the munmap on there is no stack, and a
   // handler would fault on it: block every signal that can be blocked
@@ -224,7 +220,7 @@ Ident get_ident() noexcept { return arch::thread_pointer(); }
 
 void exit_thread() noexcept {
   if (Control* self = control::own()) finish(self);
-  kernel::exit_thread(0);  // the main thread, or one a libc started: end just it
+  kernel::exit_calling_thread(0);  // the main thread, or one a libc started: end just it
 }
 
 void release_cached_stacks() noexcept {

@@ -4,13 +4,9 @@
 #include <cstdint>
 
 #include "control.hpp"
-#include "runtime.hpp"
+#include "hooks.hpp"
 
 namespace rawthread {
-
-namespace runtime {
-TlsImage tls_image{nullptr, 0, 0, 1};
-}
 
 namespace tls {
 namespace {
@@ -50,7 +46,7 @@ void zero_bytes(unsigned char* to, std::size_t size) noexcept {
 // tp is aligned to the TLS block's alignment (every variant requires it) and
 // to the control block's.
 std::size_t tp_align() noexcept {
-  std::size_t align = runtime::tls_image.align;
+  std::size_t align = hooks::tls_image.align;
   return align > control::kBlockAlign ? align : control::kBlockAlign;
 }
 
@@ -60,7 +56,7 @@ struct Extent {
 };
 
 Extent extent() noexcept {
-  const runtime::TlsImage& image = runtime::tls_image;
+  const hooks::TlsImage& image = hooks::tls_image;
   long start = arch::tls_offset(image.memsz, image.align);
   long end = start + static_cast<long>(image.memsz);
   auto below = static_cast<std::size_t>(start < 0 ? -start : 0);
@@ -77,7 +73,7 @@ std::size_t area_size() noexcept {
 }
 
 std::uintptr_t build(std::uintptr_t top, bool zeroed, std::uintptr_t* low) noexcept {
-  const runtime::TlsImage& image = runtime::tls_image;
+  const hooks::TlsImage& image = hooks::tls_image;
   Extent e = extent();
   std::uintptr_t tp = (top - e.above) & ~static_cast<std::uintptr_t>(tp_align() - 1);
   *low = tp - e.below;

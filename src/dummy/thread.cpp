@@ -1,4 +1,4 @@
-// The dummy backend (-Dbackend=dummy): Python's _dummy_thread. No thread is
+// The dummy backend (-Dthread_backend=dummy): Python's _dummy_thread. No thread is
 // ever started. start_new_thread runs the function to completion on the
 // caller's own stack before it returns; exit_thread() inside it returns to
 // there, as _dummy_thread's exit() raises SystemExit for start_new_thread to
@@ -13,14 +13,10 @@
 #include "errors.hpp"
 #include "kernel.hpp"
 #include "page_size.hpp"
-#include "runtime.hpp"
+#include "hooks.hpp"
 #include "started.hpp"
 
 namespace rawthread {
-
-namespace runtime {
-std::atomic<ThreadExitHook> run_thread_exit{nullptr};  // no threads end: never called
-}
 
 namespace {
 
@@ -106,7 +102,7 @@ Ident get_ident() noexcept { return kIdent; }
 
 void exit_thread() noexcept {
   if (innermost != nullptr) __builtin_longjmp(innermost->landing, 1);
-  kernel::exit_thread(0);  // outside any started function: as the real backend
+  kernel::exit_calling_thread(0);  // outside any started function: as the real backend
 }
 
 std::size_t thread_count() noexcept { return running; }

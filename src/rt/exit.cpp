@@ -10,7 +10,7 @@
 
 #include "kernel.hpp"
 #include "rt.hpp"
-#include "runtime.hpp"
+#include "hooks.hpp"
 
 extern "C" {
 using FiniFunction = void (*)();
@@ -75,7 +75,7 @@ int add_handler(void (*run)(void*), void* arg) noexcept {
       running != self)
     for (;;) kernel::futex_wait(&never_woken, 0, nullptr);
 
-  if (auto run = runtime::run_thread_exit.load(std::memory_order_acquire)) run();
+  if (auto run = hooks::run_thread_exit.load(std::memory_order_acquire)) run();
   // Last registered, first run. The lock is not held across a handler: a
   // handler may register another, which then runs next.
   for (;;) {

@@ -19,7 +19,7 @@
 #include "arch.hpp"
 #include "kernel.hpp"
 #include "rt.hpp"
-#include "runtime.hpp"
+#include "hooks.hpp"
 #include "tls.hpp"
 
 // Linker-defined bounds of the constructor arrays (GNU ld and lld both
@@ -44,8 +44,8 @@ namespace {
 // load bias, zero in a static executable and not in a static PIE, is where
 // PT_PHDR says the headers should be against where they are.
 void find_tls(const unsigned long* auxv) noexcept {
-  const auto* phdr = reinterpret_cast<const Elf64_Phdr*>(runtime::aux_value(auxv, AT_PHDR));
-  const unsigned long count = runtime::aux_value(auxv, AT_PHNUM);
+  const auto* phdr = reinterpret_cast<const Elf64_Phdr*>(hooks::aux_value(auxv, AT_PHDR));
+  const unsigned long count = hooks::aux_value(auxv, AT_PHNUM);
   std::uintptr_t bias = 0;
   const Elf64_Phdr* tls = nullptr;
   for (unsigned long i = 0; i < count; ++i) {
@@ -53,7 +53,7 @@ void find_tls(const unsigned long* auxv) noexcept {
     if (phdr[i].p_type == PT_TLS) tls = &phdr[i];
   }
   if (tls == nullptr) return;
-  runtime::tls_image = {
+  hooks::tls_image = {
       reinterpret_cast<const unsigned char*>(bias + tls->p_vaddr),
       tls->p_filesz,
       tls->p_memsz,
@@ -101,7 +101,7 @@ extern "C" [[gnu::used]] void rawthread_start(long* sp) noexcept {
   char** end_of_env = envp;
   while (*end_of_env != nullptr) ++end_of_env;
   const auto* auxv = reinterpret_cast<const unsigned long*>(end_of_env + 1);
-  runtime::auxv = auxv;
+  hooks::auxv = auxv;
   rt::find_tls(auxv);
 
   // The main thread's TLS and control block live in this frame, on the
@@ -118,7 +118,7 @@ extern "C" [[gnu::used]] void rawthread_start(long* sp) noexcept {
 
   // AT_RANDOM: 16 bytes the kernel drew for this process.
   std::uint64_t random[2] = {0, 0};
-  if (unsigned long at = runtime::aux_value(auxv, AT_RANDOM)) {
+  if (unsigned long at = hooks::aux_value(auxv, AT_RANDOM)) {
     const auto* bytes = reinterpret_cast<const unsigned char*>(at);
     for (int i = 0; i < 16; ++i)
       random[i / 8] = (random[i / 8] << 8) | bytes[i];

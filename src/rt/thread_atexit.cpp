@@ -7,7 +7,7 @@
 // thread's TLS grow by the list.
 #include <atomic>
 
-#include "runtime.hpp"
+#include "hooks.hpp"
 
 namespace {
 
@@ -36,6 +36,6 @@ void run_destructors() noexcept {
 extern "C" int __cxa_thread_atexit(void (*run)(void*), void* object, void* /*dso*/) noexcept {
   if (destructor_count == kMaxDestructors) return -1;
   destructors[destructor_count++] = {run, object};
-  rawthread::runtime::run_thread_exit.store(run_destructors, std::memory_order_release);
+  rawthread::hooks::run_thread_exit.store(run_destructors, std::memory_order_release);
   return 0;
 }

@@ -8,7 +8,7 @@
 #include <cstdint>
 
 #include "arch.hpp"
-#include "runtime.hpp"
+#include "hooks.hpp"
 
 namespace {
 struct TlsIndex {
@@ -19,7 +19,7 @@ struct TlsIndex {
 
 extern "C" void* __tls_get_addr(const TlsIndex* index) noexcept {
   using namespace rawthread;
-  const runtime::TlsImage& image = runtime::tls_image;
+  const hooks::TlsImage& image = hooks::tls_image;
   std::uintptr_t block = arch::thread_pointer() + arch::tls_offset(image.memsz, image.align);
   return reinterpret_cast<void*>(block + index->offset + arch::kDtvOffset);
 }

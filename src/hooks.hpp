@@ -1,4 +1,6 @@
-// What the freestanding runtime (src/rt/, librawthread_rt.a) hands the core.
+// The hooks: what the libc-free runtime (src/rt/, librawthread_rt.a) hands
+// the core. (rawthread::rt is the runtime itself; rawthread::hooks is only
+// this hand-over, defined in hooks.cpp.)
 //
 // A hosted program leaves all of it empty: libc owns the main thread's TLS,
 // and the core neither sees the auxiliary vector nor gives its threads TLS.
@@ -11,8 +13,7 @@
 #include <atomic>
 #include <cstddef>
 
-
-namespace rawthread::runtime {
+namespace rawthread::hooks {
 
 // The program's TLS image: the PT_TLS segment. `data` holds `filesz` bytes
 // of .tdata; .tbss makes up the rest of `memsz`, zeroed.
@@ -47,4 +48,4 @@ inline unsigned long aux_value(const unsigned long* vector, unsigned long type) 
 using ThreadExitHook = void (*)() noexcept;
 [[gnu::visibility("hidden")]] extern std::atomic<ThreadExitHook> run_thread_exit;
 
-}  // namespace rawthread::runtime
+}  // namespace rawthread::hooks

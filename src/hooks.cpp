@@ -1,0 +1,11 @@
+// The hooks: see hooks.hpp. Defined here, empty, for both backends; only
+// librawthread_rt's start-up and __cxa_thread_atexit fill them in.
+#include "hooks.hpp"
+
+namespace rawthread::hooks {
+
+TlsImage tls_image{nullptr, 0, 0, 1};
+const unsigned long* auxv = nullptr;
+std::atomic<ThreadExitHook> run_thread_exit{nullptr};
+
+}  // namespace rawthread::hooks
