@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""installed.py MODE [options]: install this build into a scratch directory
+(meson install --destdir) and build programs against the installed copy as
+a user would, then run them.
+
+  pkg-config   the C example (examples/demo_c.c) with the C compiler,
+               -std=c11 -Wall -Wextra -Werror, flags from the installed
+               rawthread.pc (PKG_CONFIG_SYSROOT_DIR points pkg-config at
+               the scratch directory), linked statically, and run.
+
+Exit status 0 when everything built and ran, 1 when something failed, 77
+(meson test's SKIP) when a tool it needs is missing.
+"""
+import argparse
+import glob
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+
+SKIP = 77
+
+
+class Failed(Exception):
+    pass
+
+
+def run(command, **kwargs):
+    print('$ ' + ' '.join(shlex.quote(str(part)) for part in command), flush=True)
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, **kwargs)
+    if result.stdout:
+        print(result.stdout.rstrip(), flush=True)
+    if result.returncode != 0:
+        raise Failed(f'{os.path.basename(str(command[0]))} exited with {result.returncode}')
+    return result.stdout
+
+
+def install(args, destdir):
+    run([args.meson, 'install', '-C', args.builddir, '--no-rebuild', '--quiet',
+         '--destdir', destdir])
+
+
+def find_one(root, pattern):
+    found = glob.glob(os.path.join(root, '**', pattern), recursive=True)
+    if len(found) != 1:
+        raise Failed(f'expected one {pattern} in the installed copy, found {found}')
+    return found[0]
+
+
+def check_pkg_config(args, destdir):
+    pc_dir = os.path.dirname(find_one(destdir, 'rawthread.pc'))
+    env = dict(os.environ, PKG_CONFIG_LIBDIR=pc_dir, PKG_CONFIG_PATH='',
+               PKG_CONFIG_SYSROOT_DIR=destdir)
+
+    def flags(*query):
+        return shlex.split(run([args.pkg_config, *query], env=env))
+
+    program = os.path.join(destdir, 'demo_c')
+    run([*args.cc, '-std=c11', '-Wall', '-Wextra', '-Werror', args.demo_c,
+         *flags('--cflags', 'rawthread'), *flags('--libs', 'rawthread'), '-static',
+         '-o', program])
+    run([program])
+    print('installed check: OK: examples/demo_c.c built with '
+          f'{os.path.basename(args.cc[-1])} -std=c11 against the installed library '
+          '(pkg-config rawthread) runs')
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument('mode', choices=['pkg-config'])
+    parser.add_argument('--meson', required=True)
+    parser.add_argument('--builddir', required=True)
+    parser.add_argument('--cc', action='append', default=[], help='one word of the C compiler command')
+    parser.add_argument('--pkg-config', default='')
+    parser.add_argument('--demo-c')
+    args = parser.parse_args()
+    if args.mode == 'pkg-config' and not args.pkg_config:
+        print('installed check: SKIP: no pkg-config')
+        return SKIP
+    with tempfile.TemporaryDirectory(prefix='rawthread-installed.') as destdir:
+        try:
+            install(args, destdir)
+            check_pkg_config(args, destdir)
+        except Failed as failure:
+            print(f'installed check: FAILED: {failure}')
+            return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
