@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""bench/compare: rawthread against pthread, as ratios.
+"""bench/compare.py: rawthread against pthread, as ratios.
 
-    bench/compare [--update-readme] [--repetitions N] [--min-time S] [--builddir DIR]
+    bench/compare.py [--update-readme] [--repetitions N] [--min-time S] [--builddir DIR]
 
 Installs what is missing (scripts/install-deps), builds the benchmarks in
 release mode (build/bench: meson setup
@@ -316,7 +316,7 @@ def update_readme(text):
         readme = f.read()
     start, end = readme.find(BEGIN), readme.find(END)
     if start < 0 or end < start:
-        sys.exit(f'bench/compare: README.md has no {BEGIN} ... {END} markers')
+        sys.exit(f'bench/compare.py: README.md has no {BEGIN} ... {END} markers')
     readme = readme[:start + len(BEGIN)] + '\n' + text + '\n' + readme[end:]
     with open(path, 'w') as f:
         f.write(readme)
@@ -337,7 +337,7 @@ def main():
     parser.add_argument('--builddir', default=os.path.join(ROOT, 'build', 'bench'),
                         help='the build directory (default build/bench)')
     args = parser.parse_args()
-    command = ' '.join(['bench/compare'] + [shlex.quote(arg) for arg in sys.argv[1:]])
+    command = ' '.join(['bench/compare.py'] + [shlex.quote(arg) for arg in sys.argv[1:]])
 
     binaries = build(args.builddir)
 
@@ -375,7 +375,7 @@ def main():
     print('\n'.join(body))
     if args.update_readme:
         update_readme('\n'.join(body + [
-            '', 'The pinned run\'s ratios, as `bench/compare` ends:', '', '```', targets, ratios, '```']))
+            '', 'The pinned run\'s ratios, as `bench/compare.py` ends:', '', '```', targets, ratios, '```']))
     log(f'done in {time.monotonic() - STARTED:.0f}s')
     print()
     print(targets)
