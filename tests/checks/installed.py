@@ -3,10 +3,14 @@
 (meson install --destdir) and build programs against the installed copy as
 a user would, then run them.
 
-  pkg-config   the C example (examples/demo_c.c) with the C compiler,
-               -std=c11 -Wall -Wextra -Werror, flags from the installed
-               rawthread.pc (PKG_CONFIG_SYSROOT_DIR points pkg-config at
-               the scratch directory), linked statically, and run.
+  pkg-config   with flags from the installed rawthread.pc and
+               rawthread-rt.pc (PKG_CONFIG_SYSROOT_DIR points pkg-config at
+               the scratch directory), and -Wall -Wextra -Werror: the C
+               example (examples/demo_c.c) with the C compiler, -std=c11,
+               linked statically; tests/consumer/firmware.c, C with no libc,
+               which must get only flags C takes (rawthread-rt's Cflags);
+               tests/consumer/firmware.cpp, C++ with no libc, with the C++
+               flags too (the variable cxxflags). Each is run.
 
 Exit status 0 when everything built and ran, 1 when something failed, 77
 (meson test's SKIP) when a tool it needs is missing.
@@ -57,14 +61,24 @@ def check_pkg_config(args, destdir):
     def flags(*query):
         return shlex.split(run([args.pkg_config, *query], env=env))
 
-    program = os.path.join(destdir, 'demo_c')
-    run([*args.cc, '-std=c11', '-Wall', '-Wextra', '-Werror', args.demo_c,
+    warnings = ['-Wall', '-Wextra', '-Werror']
+    demo_c = os.path.join(destdir, 'demo_c')
+    run([*args.cc, '-std=c11', *warnings, args.demo_c,
          *flags('--cflags', 'rawthread'), *flags('--libs', 'rawthread'), '-static',
-         '-o', program])
-    run([program])
-    print('installed check: OK: examples/demo_c.c built with '
-          f'{os.path.basename(args.cc[-1])} -std=c11 against the installed library '
-          '(pkg-config rawthread) runs')
+         '-o', demo_c])
+    run([demo_c])
+    firmware_c = os.path.join(destdir, 'firmware_c')
+    run([*args.cc, '-std=c11', *warnings, os.path.join(args.consumer, 'firmware.c'),
+         *flags('--cflags', 'rawthread-rt'), *flags('--libs', 'rawthread-rt'), '-o', firmware_c])
+    run([firmware_c])
+    firmware_cpp = os.path.join(destdir, 'firmware_cpp')
+    run([*args.cxx, '-std=c++20', *warnings, os.path.join(args.consumer, 'firmware.cpp'),
+         *flags('--cflags', 'rawthread-rt'), *flags('--variable=cxxflags', 'rawthread-rt'),
+         *flags('--libs', 'rawthread-rt'), '-o', firmware_cpp])
+    run([firmware_cpp])
+    print('installed check: OK: built against the installed library with pkg-config and run: '
+          f'examples/demo_c.c ({os.path.basename(args.cc[-1])} -std=c11, rawthread), '
+          'tests/consumer/firmware.c and firmware.cpp (no libc, rawthread-rt)')
 
 
 def main():
@@ -73,6 +87,8 @@ def main():
     parser.add_argument('--meson', required=True)
     parser.add_argument('--builddir', required=True)
     parser.add_argument('--cc', action='append', default=[], help='one word of the C compiler command')
+    parser.add_argument('--cxx', action='append', default=[], help='one word of the C++ compiler command')
+    parser.add_argument('--consumer', help='tests/consumer')
     parser.add_argument('--pkg-config', default='')
     parser.add_argument('--demo-c')
     args = parser.parse_args()
