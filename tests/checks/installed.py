@@ -11,6 +11,11 @@ a user would, then run them.
                which must get only flags C takes (rawthread-rt's Cflags);
                tests/consumer/firmware.cpp, C++ with no libc, with the C++
                flags too (the variable cxxflags). Each is run.
+  cmake        tests/consumer/ as a CMake project: find_package(rawthread)
+               from the scratch prefix (CMAKE_PREFIX_PATH: the package finds
+               its files from its own place), the four programs built with
+               -Werror, ctest running them; with --toolchain (a cross build),
+               for the target, ctest running them under its emulator.
 
 Exit status 0 when everything built and ran, 1 when something failed, 77
 (meson test's SKIP) when a tool it needs is missing.
@@ -81,9 +86,27 @@ def check_pkg_config(args, destdir):
           'tests/consumer/firmware.c and firmware.cpp (no libc, rawthread-rt)')
 
 
+def check_cmake(args, destdir):
+    prefix = os.path.join(destdir, os.path.relpath(args.prefix, '/'))
+    build = os.path.join(destdir, 'consumer')
+    configure = [args.cmake, '-S', args.consumer, '-B', build, '-G', 'Ninja',
+                 f'-DCMAKE_PREFIX_PATH={prefix}', '-DCMAKE_BUILD_TYPE=Release']
+    if args.toolchain:
+        configure.append(f'-DCMAKE_TOOLCHAIN_FILE={args.toolchain}')
+    else:
+        # The configuration's compilers (the last word: no launcher).
+        configure += [f'-DCMAKE_C_COMPILER={args.cc[-1]}', f'-DCMAKE_CXX_COMPILER={args.cxx[-1]}']
+    run(configure)
+    run([args.cmake, '--build', build])
+    run([args.ctest, '--test-dir', build, '--output-on-failure', '--timeout', '120'])
+    how = f'for the target ({os.path.basename(args.toolchain)})' if args.toolchain else 'natively'
+    print(f'installed check: OK: tests/consumer built with CMake {how} through '
+          'find_package(rawthread), rawthread::rawthread and rawthread::rt, and run')
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument('mode', choices=['pkg-config'])
+    parser.add_argument('mode', choices=['pkg-config', 'cmake'])
     parser.add_argument('--meson', required=True)
     parser.add_argument('--builddir', required=True)
     parser.add_argument('--cc', action='append', default=[], help='one word of the C compiler command')
@@ -91,14 +114,22 @@ def main():
     parser.add_argument('--consumer', help='tests/consumer')
     parser.add_argument('--pkg-config', default='')
     parser.add_argument('--demo-c')
+    parser.add_argument('--prefix', help="meson's prefix")
+    parser.add_argument('--cmake', default='')
+    parser.add_argument('--toolchain', default='', help='a CMake toolchain file, for a cross build')
     args = parser.parse_args()
     if args.mode == 'pkg-config' and not args.pkg_config:
         print('installed check: SKIP: no pkg-config')
         return SKIP
+    if args.mode == 'cmake':
+        if not args.cmake:
+            print('installed check: SKIP: no cmake (scripts/install-deps installs it)')
+            return SKIP
+        args.ctest = os.path.join(os.path.dirname(args.cmake), 'ctest')
     with tempfile.TemporaryDirectory(prefix='rawthread-installed.') as destdir:
         try:
             install(args, destdir)
-            check_pkg_config(args, destdir)
+            (check_pkg_config if args.mode == 'pkg-config' else check_cmake)(args, destdir)
         except Failed as failure:
             print(f'installed check: FAILED: {failure}')
             return 1
