@@ -62,7 +62,7 @@ inline void uncontended_std_mutex(benchmark::State& state) {
   }
 }
 
-// Names: uncontended/<what>; bench/compare reads them.
+// Names: uncontended/<what>; bench/compare.py reads them.
 inline void register_uncontended() {
   benchmark::RegisterBenchmark("uncontended/rawthread_acquire_release",
                                uncontended_rawthread_acquire_release);

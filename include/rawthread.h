@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rawthread/version.h> /* RAWTHREAD_VERSION_MAJOR, ..._STRING */
+
 #ifdef __cplusplus
 extern "C" {
 #define RAWTHREAD_NORETURN [[noreturn]]

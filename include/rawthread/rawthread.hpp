@@ -9,6 +9,7 @@
 //   interrupt_main, ...      interruptible acquires    <rawthread/interrupt.hpp>
 //   Thread, start_joinable_thread  joinable threads    <rawthread/joinable.hpp>
 //   sys::sleep, ...          signals, clock, fds       <rawthread/sys.hpp>
+//   RAWTHREAD_VERSION_MAJOR, ... the version (macros)  <rawthread/version.h>
 //
 // Async-signal-safe: a signal handler, in any thread, may call
 //   Lock::release / Lock::unlock   one atomic exchange, at most one futex wake
@@ -34,3 +35,4 @@
 #include <rawthread/sys.hpp>
 #include <rawthread/thread.hpp>
 #include <rawthread/timeout.hpp>
+#include <rawthread/version.h>

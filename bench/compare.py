@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""bench/compare: rawthread against pthread, as ratios.
+"""bench/compare.py: rawthread against pthread, as ratios.
 
-    bench/compare [--update-readme] [--repetitions N] [--min-time S] [--builddir DIR]
+    bench/compare.py [--update-readme] [--repetitions N] [--min-time S] [--builddir DIR]
 
 Installs what is missing (scripts/install-deps), builds the benchmarks in
 release mode (build/bench: meson setup
--Dbuildtype=release -Dtests=false -Dexamples=false), then runs them twice:
+-Dbuildtype=release -Dtests=disabled -Dexamples=false), then runs them twice:
 pinned to one CPU (taskset -c 0) and on all CPUs. Each Google Benchmark
 binary runs every benchmark --repetitions times, interleaved at random, and
 every number here is the median over those repetitions:
@@ -65,8 +65,8 @@ def build(builddir):
     # What a fresh machine lacks (Google Benchmark, valgrind, meson, ...):
     # the same script as scripts/test's, quick when nothing is missing.
     run([os.path.join(ROOT, 'scripts', 'install-deps')], cwd=ROOT)
-    setup = ['meson', 'setup', '-Dbuildtype=release', '-Dtests=false', '-Dexamples=false',
-             '-Dbenchmarks=true', builddir]
+    setup = ['meson', 'setup', '-Dbuildtype=release', '-Dtests=disabled', '-Dexamples=false',
+             '-Dbenchmarks=enabled', builddir]
     stamp = os.path.join(builddir, 'rawthread-bench-setup-command')
     # Configure once; other options than last time start the directory over.
     configured = (os.path.exists(os.path.join(builddir, 'meson-private', 'coredata.dat')) and
@@ -316,7 +316,7 @@ def update_readme(text):
         readme = f.read()
     start, end = readme.find(BEGIN), readme.find(END)
     if start < 0 or end < start:
-        sys.exit(f'bench/compare: README.md has no {BEGIN} ... {END} markers')
+        sys.exit(f'bench/compare.py: README.md has no {BEGIN} ... {END} markers')
     readme = readme[:start + len(BEGIN)] + '\n' + text + '\n' + readme[end:]
     with open(path, 'w') as f:
         f.write(readme)
@@ -337,7 +337,7 @@ def main():
     parser.add_argument('--builddir', default=os.path.join(ROOT, 'build', 'bench'),
                         help='the build directory (default build/bench)')
     args = parser.parse_args()
-    command = ' '.join(['bench/compare'] + [shlex.quote(arg) for arg in sys.argv[1:]])
+    command = ' '.join(['bench/compare.py'] + [shlex.quote(arg) for arg in sys.argv[1:]])
 
     binaries = build(args.builddir)
 
@@ -375,7 +375,7 @@ def main():
     print('\n'.join(body))
     if args.update_readme:
         update_readme('\n'.join(body + [
-            '', 'The pinned run\'s ratios, as `bench/compare` ends:', '', '```', targets, ratios, '```']))
+            '', 'The pinned run\'s ratios, as `bench/compare.py` ends:', '', '```', targets, ratios, '```']))
     log(f'done in {time.monotonic() - STARTED:.0f}s')
     print()
     print(targets)
