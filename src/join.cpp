@@ -50,8 +50,9 @@ bool in_fork_child(std::int32_t pid) { return pid != kernel::getpid(); }
 // here waits for them. The first thread of the child to turn the state to
 // kJoined gives back the child's copy of the mapping, unless a reclaimer of
 // the parent's had begun to (kReclaiming): the mapping may be gone, or in
-// the cache, already, and is left alone. Its copy of the count
-// reclaim_mapping knows is the parent's: it counts nothing out.
+// the cache, already, and is left alone. reclaim_mapping counts the thread
+// out of no count the child keeps: the child's own, once it has started a
+// thread, never counted it, and before that thread_count() reads 0.
 void settle_in_fork_child(State& state, Control* self) noexcept {
   std::uint32_t s = state.load(std::memory_order_acquire);
   while ((s & kJoined) == 0) {
@@ -131,12 +132,12 @@ Thread::~Thread() { detach(); }
 
 void Thread::detach() noexcept {
   Control* self = control_of(control_);
-  if (self == nullptr) return;
+  if (self == nullptr || (state_.load(std::memory_order_acquire) & kJoined) != 0) return;
   if (in_fork_child(pid_)) {
     // The child has only the copy of the mapping, and no thread to give it
     // back.
     settle_in_fork_child(state_, self);
-  } else if ((state_.load(std::memory_order_acquire) & kJoined) == 0) {
+  } else {
     // One exchange against the thread's own at its end (thread.cpp, finish):
     // if the thread has not ended, it will give back its mapping itself.
     std::uint32_t attached = kAttached;
