@@ -24,6 +24,7 @@
 #include <rawthread/lock.hpp>
 
 #include "arch.hpp"
+#include "backend.hpp"
 #include "clock.hpp"
 #include "errors.hpp"
 #include "interrupt.hpp"
@@ -133,11 +134,12 @@ Result<bool> acquire(Ops ops, bool blocking, double timeout) noexcept {
   }
   if (ops.try_take()) return true;  // [lock: fast_take]
   if (!blocking || timeout == 0) return false;
-#if RAWTHREAD_BACKEND_DUMMY
-  // No other thread exists to release it: the real backend would wait
-  // forever here. A timed acquire waits out its timeout, as the real one.
-  if (timeout == -1) return errors::kWouldDeadlock;
-#endif
+  // The dummy backend: no other thread exists to release it, and the real
+  // backend would wait forever here. A timed acquire waits out its timeout,
+  // as the real one.
+  if constexpr (backend::kDummy) {
+    if (timeout == -1) return errors::kWouldDeadlock;
+  }
 
   kernel::Timespec deadline = timeout == -1 ? clock::kNever : clock::deadline_after(timeout);
   const Waited waited = wait(ops, &deadline, interrupt::own_target());
