@@ -29,7 +29,7 @@
 
 namespace rawthread {
 
-namespace detail {
+namespace detail::inline RAWTHREAD_ABI_NAMESPACE {
 std::atomic<unsigned> pending_interrupts{0};
 }
 

@@ -14,7 +14,7 @@
 #include "kernel.hpp"
 #include "lock_wait.hpp"
 
-namespace rawthread::detail {
+namespace rawthread::detail::inline RAWTHREAD_ABI_NAMESPACE {
 namespace {
 
 struct LockOps {

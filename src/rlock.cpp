@@ -12,7 +12,7 @@
 #include "errors.hpp"
 #include "lock_wait.hpp"
 
-namespace rawthread::detail {
+namespace rawthread::detail::inline RAWTHREAD_ABI_NAMESPACE {
 namespace {
 
 struct RLockOps {

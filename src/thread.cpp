@@ -121,7 +121,7 @@ constexpr bool add(std::size_t& sum, std::size_t a, std::size_t b) {
 
 }  // namespace
 
-namespace detail {
+namespace detail::inline RAWTHREAD_ABI_NAMESPACE {
 
 Result<ThreadSlot> map_thread(std::size_t size, std::size_t align) noexcept {
   const std::size_t page = page_size();
