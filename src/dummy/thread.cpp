@@ -11,9 +11,9 @@
 #include <rawthread/thread.hpp>
 
 #include "errors.hpp"
+#include "hooks.hpp"
 #include "kernel.hpp"
 #include "page_size.hpp"
-#include "hooks.hpp"
 #include "started.hpp"
 
 namespace rawthread {
