@@ -40,10 +40,9 @@ namespace rawthread::lock_wait {
 // before each, 127 in all. Each probe pulls the lock's cache line away from
 // the holder, whose next acquire or release must then fetch it back; 7
 // probes instead of 100 leave a holder that takes the lock again and again
-// almost undisturbed. On 2 CPUs, 2 threads incrementing one counter under
-// the lock (bench/): 16-24 M/s with 100 evenly spaced probes, 69-72 M/s
-// with these 7, 23 M/s for pthread_mutex_t, which does not spin; pinned to
-// one CPU, where a spin cannot end early, the same 100-104 M/s either way.
+// almost undisturbed. What that buys against evenly spaced probes, and
+// against pthread_mutex_t, which does not spin, is measured in
+// docs/performance.md ("what each part of the design buys").
 inline constexpr int kSpinProbes = 7;
 
 enum class Outcome { acquired, timed_out, interrupted, failed };
