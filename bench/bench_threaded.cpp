@@ -306,9 +306,9 @@ void in_turns(benchmark::State& state, int samples, Raw raw_sample, Pth pth_samp
 }
 
 // rawthread's start + join and pthread's in turns, each timed on its own:
-// run as two benchmarks their ratio moved by 0.86-0.94 between runs on a
-// quiet machine. Counters: rawthread_us, pthread_us, the medians of kPairs
-// each.
+// run as two benchmarks their ratio moved between runs even on a quiet
+// machine (docs/performance.md). Counters: rawthread_us, pthread_us, the
+// medians of kPairs each.
 constexpr int kPairs = 10000;
 
 void start_join_interleaved(benchmark::State& state) {
@@ -377,8 +377,8 @@ void start_join_std_thread(benchmark::State& state) {
 // Both locks' samples in turns (in_turns): how late a timed wait returns is
 // the kernel's timer slack (50 us by default) and wake-up latency, the same
 // for both, and it drifts with the machine's load over seconds. Two
-// benchmarks run one after the other saw different drifts (their ratio
-// wandered from 0.9 to 1.05 run to run).
+// benchmarks run one after the other saw different drifts, and their ratio
+// wandered from run to run (docs/performance.md).
 constexpr int kTimedSamples = 100;  // of each lock, per repetition
 constexpr std::int64_t kTimedNs = 10'000'000;  // 10 ms
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench/compare.py: rawthread against pthread, as ratios.
 
-    bench/compare.py [--update-readme] [--repetitions N] [--min-time S] [--builddir DIR]
+    bench/compare.py [--update-docs] [--repetitions N] [--min-time S] [--builddir DIR]
 
 Installs what is missing (scripts/install-deps), builds the benchmarks in
 release mode (build/bench: meson setup
@@ -29,8 +29,9 @@ faster or leaner); contended ones are rawthread's ops/s / pthread's (above 1:
 rawthread is faster); thread_kib is rawthread's resident (anonymous) KiB
 per blocked thread. The uncontended times are CPU time (a loop preempted by
 another process does not count); the other times are wall-clock time.
---update-readme also writes the tables into README.md between
-<!-- bench:begin --> and <!-- bench:end -->.
+--update-docs also writes the tables into docs/performance.md between
+<!-- bench:begin --> and <!-- bench:end --> (--update-readme, its old
+name, does the same).
 """
 import argparse
 import datetime
@@ -46,6 +47,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DOC = os.path.join('docs', 'performance.md')
 BEGIN, END = '<!-- bench:begin -->', '<!-- bench:end -->'
 STARTED = time.monotonic()
 
@@ -310,17 +312,17 @@ def machine(builddir):
     }
 
 
-def update_readme(text):
-    path = os.path.join(ROOT, 'README.md')
+def update_docs(text):
+    path = os.path.join(ROOT, DOC)
     with open(path) as f:
-        readme = f.read()
-    start, end = readme.find(BEGIN), readme.find(END)
+        doc = f.read()
+    start, end = doc.find(BEGIN), doc.find(END)
     if start < 0 or end < start:
-        sys.exit(f'bench/compare.py: README.md has no {BEGIN} ... {END} markers')
-    readme = readme[:start + len(BEGIN)] + '\n' + text + '\n' + readme[end:]
+        sys.exit(f'bench/compare.py: {DOC} has no {BEGIN} ... {END} markers')
+    doc = doc[:start + len(BEGIN)] + '\n' + text + '\n' + doc[end:]
     with open(path, 'w') as f:
-        f.write(readme)
-    log('README.md updated')
+        f.write(doc)
+    log(f'{DOC} updated')
 
 
 # ---- Main ----------------------------------------------------------------------
@@ -328,8 +330,8 @@ def update_readme(text):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--update-readme', action='store_true',
-                        help='write the tables into README.md between the bench markers')
+    parser.add_argument('--update-docs', '--update-readme', dest='update_docs', action='store_true',
+                        help='write the tables into docs/performance.md between the bench markers')
     parser.add_argument('--repetitions', type=int, default=7,
                         help='repetitions of each benchmark; medians are taken over them (default 7)')
     parser.add_argument('--min-time', type=float, default=0.1,
@@ -373,8 +375,8 @@ def main():
     values = pinned_values(tables[0][1])
     targets, ratios = targets_line(values), ratios_line(values)
     print('\n'.join(body))
-    if args.update_readme:
-        update_readme('\n'.join(body + [
+    if args.update_docs:
+        update_docs('\n'.join(body + [
             '', 'The pinned run\'s ratios, as `bench/compare.py` ends:', '', '```', targets, ratios, '```']))
     log(f'done in {time.monotonic() - STARTED:.0f}s')
     print()

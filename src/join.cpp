@@ -182,10 +182,10 @@ Result<bool> Thread::join(double timeout) noexcept {
   const kernel::Timespec deadline =
       timeout == -1 ? clock::kNever : clock::deadline_after(timeout);
   // No sched_yield before the sleep, though on one CPU a thread just started
-  // has often not run yet and a yield would let it end first, 1.3 of 16 us
+  // has often not run yet and a yield would let it end first, a little
   // cheaper than the futex sleep and wake: with any other process runnable
-  // on that CPU, the yield hands it a whole time slice (1.4 ms per join, in
-  // bench/ with a busy loop pinned beside it).
+  // on that CPU, the yield hands it a whole time slice, every join
+  // (docs/performance.md, "No sched_yield before a join's sleep").
   for (;;) {
     if (enter(state_)) {
       long ret = 0;

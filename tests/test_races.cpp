@@ -219,7 +219,7 @@ Calibration calibrate(Lock& lock, SendToSelf send_to_self) {
 // uniformly from "the send is over well before acquire starts" (three sends
 // and two entries earlier) to "well after acquire entered the kernel" (two
 // sends and two entries later), on top of a common random delay up to one
-// entry. Natively that is about -7 .. +5 us.
+// entry.
 void draw_schedule(Race& race, const Calibration& c, std::uint64_t seed, bool both_signals) {
   std::mt19937_64 rng(seed);
   const double hi = 2.0 * static_cast<double>(c.send_ns + c.entry_ns);
@@ -358,7 +358,7 @@ TEST_F(RacesTest, InterruptMainAgainstTheStartOfAnAcquire) {
   Calibration c = calibrate(lock, [] { (void)interrupt_main(SIGUSR1); });
   g_handler_runs = 0;
   constexpr std::uint64_t kSeed = 20240601;
-  race.reset(10000);  // under QEMU too, in about 2.5 s
+  race.reset(10000);  // under QEMU too: each round is short
   draw_schedule(race, c, kSeed, /*both_signals=*/true);
 
   StopSender stop{race};
@@ -402,7 +402,7 @@ TEST_F(RacesTest, HandlerRequestAgainstTheStartOfAnAcquire) {
   Calibration c = calibrate(lock, [tid] { rt_test::tgkill_main(tid, SIGUSR1); });
   g_handler_runs = 0;
   constexpr std::uint64_t kSeed = 7777;
-  race.reset(10000);  // under QEMU too, in about 2.5 s
+  race.reset(10000);  // under QEMU too: each round is short
   draw_schedule(race, c, kSeed, /*both_signals=*/false);
 
   StopSender stop{race};
@@ -502,8 +502,8 @@ TEST_F(RacesTest, SignalStormThroughAContendedLock) {
       const Step* mine = s.plan + me * s.per_worker;
       // Paced: at 64 checkpoints a worker waits (20 ms at most) for the
       // handler to have run again since its last one, so that the storm
-      // overlaps the work however fast the work is (clang's build does the
-      // 200,000 increments in 10 ms) and however late the sender gets a CPU.
+      // overlaps the work however fast the work is (an optimised build is
+      // done with it quickly) and however late the sender gets a CPU.
       const long pace = s.per_worker / 64;
       int handler_runs_seen = g_handler_runs.load();
       for (long k = 0; k < s.per_worker; ++k) {
