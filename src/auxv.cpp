@@ -3,8 +3,8 @@
 
 #include <linux/fcntl.h>
 
-#include "kernel.hpp"
 #include "hooks.hpp"
+#include "kernel.hpp"
 
 namespace rawthread {
 

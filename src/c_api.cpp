@@ -12,6 +12,7 @@
 #include <rawthread/rawthread.hpp>
 #include <rawthread/rlock.hpp>
 
+#include "backend.hpp"
 #include "control.hpp"
 #include "errors.hpp"
 
@@ -74,13 +75,14 @@ bool same(const char* a, const char* b) {
 [[gnu::tls_model("initial-exec")]] thread_local int last_errno_elsewhere = 0;
 
 int& last_errno() noexcept {
-#if !RAWTHREAD_BACKEND_DUMMY
   // Not own(): a handler in a thread that is ending has a block still, and
-  // no TLS (a hosted program) any more than before.
-  Control* block = control::at(arch::thread_pointer());
-  if (block->tag == control::tag_for(block) || block->tag == control::ending_tag_for(block))
-    return block->last_errno;
-#endif
+  // no TLS (a hosted program) any more than before. The dummy backend starts
+  // no thread, so no thread has a block.
+  if constexpr (!backend::kDummy) {
+    Control* block = control::at(arch::thread_pointer());
+    if (block->tag == control::tag_for(block) || block->tag == control::ending_tag_for(block))
+      return block->last_errno;
+  }
   return last_errno_elsewhere;
 }
 

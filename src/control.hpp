@@ -19,6 +19,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <rawthread/version.h>  // RAWTHREAD_ABI_NAMESPACE
+
 #include "arch.hpp"
 #include "interrupt.hpp"
 
@@ -90,7 +92,7 @@ inline Control* own() noexcept {
 
 }  // namespace control
 
-namespace detail {
+namespace detail::inline RAWTHREAD_ABI_NAMESPACE {
 // Gives back the mapping of a joinable thread that has ended (its tid
 // cleared), to the cache or unmapped, and counts the thread out: what the
 // thread would have done itself.

@@ -20,17 +20,16 @@
 #include <rawthread/interrupt.hpp>
 #include <rawthread/lock.hpp>
 
+#include "backend.hpp"
 #include "control.hpp"
+#include "dummy/started.hpp"
 #include "errors.hpp"
 #include "kernel.hpp"
 #include "main_thread.hpp"
-#if RAWTHREAD_BACKEND_DUMMY
-#include "dummy/started.hpp"
-#endif
 
 namespace rawthread {
 
-namespace detail {
+namespace detail::inline RAWTHREAD_ABI_NAMESPACE {
 std::atomic<unsigned> pending_interrupts{0};
 }
 
@@ -86,14 +85,15 @@ void request_interrupt() noexcept {
 
 Result<void> interrupt_main(int signum) noexcept {
   if (signum < 1 || signum > kernel::kMaxSignal) return errors::kSignalOutOfRange;
-#if RAWTHREAD_BACKEND_DUMMY
-  // _dummy_thread's rule: in a started function, the interrupt is for its
-  // start_new_thread to report once the function is done; no signal is sent.
-  if (dummy::in_started_function()) {
-    dummy::interrupt_started_function();
-    return {};
+  // The dummy backend follows _dummy_thread's rule: in a started function,
+  // the interrupt is for its start_new_thread to report once the function is
+  // done; no signal is sent.
+  if constexpr (backend::kDummy) {
+    if (dummy::in_started_function()) {
+      dummy::interrupt_started_function();
+      return {};
+    }
   }
-#endif
 
   // Python's rule: a signal nobody handles is not simulated.
   kernel::Sigaction action{};

@@ -9,11 +9,12 @@
 // between the exchange and the sleep makes the kernel return EAGAIN at once.
 #include <rawthread/lock.hpp>
 
+#include "backend.hpp"
 #include "errors.hpp"
 #include "kernel.hpp"
 #include "lock_wait.hpp"
 
-namespace rawthread::detail {
+namespace rawthread::detail::inline RAWTHREAD_ABI_NAMESPACE {
 namespace {
 
 struct LockOps {
@@ -36,11 +37,10 @@ Result<bool> acquire_slow(LockWord& word, bool blocking, double timeout) noexcep
 }
 
 void lock_slow(LockWord& word) noexcept {
-#if RAWTHREAD_BACKEND_DUMMY
-  // The lock is held and no other thread exists to release it: the real
-  // backend would hang here for good, and lock() has no error to return.
-  __builtin_trap();
-#endif
+  // The dummy backend: the lock is held and no other thread exists to release
+  // it. The real backend would hang here for good, and lock() has no error to
+  // return.
+  if constexpr (backend::kDummy) __builtin_trap();
   lock_wait::take(LockOps{word});
 }
 

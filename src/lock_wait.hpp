@@ -24,6 +24,7 @@
 #include <rawthread/lock.hpp>
 
 #include "arch.hpp"
+#include "backend.hpp"
 #include "clock.hpp"
 #include "errors.hpp"
 #include "interrupt.hpp"
@@ -39,10 +40,9 @@ namespace rawthread::lock_wait {
 // before each, 127 in all. Each probe pulls the lock's cache line away from
 // the holder, whose next acquire or release must then fetch it back; 7
 // probes instead of 100 leave a holder that takes the lock again and again
-// almost undisturbed. On 2 CPUs, 2 threads incrementing one counter under
-// the lock (bench/): 16-24 M/s with 100 evenly spaced probes, 69-72 M/s
-// with these 7, 23 M/s for pthread_mutex_t, which does not spin; pinned to
-// one CPU, where a spin cannot end early, the same 100-104 M/s either way.
+// almost undisturbed. What that buys against evenly spaced probes, and
+// against pthread_mutex_t, which does not spin, is measured in
+// docs/performance.md ("what each part of the design buys").
 inline constexpr int kSpinProbes = 7;
 
 enum class Outcome { acquired, timed_out, interrupted, failed };
@@ -133,11 +133,12 @@ Result<bool> acquire(Ops ops, bool blocking, double timeout) noexcept {
   }
   if (ops.try_take()) return true;  // [lock: fast_take]
   if (!blocking || timeout == 0) return false;
-#if RAWTHREAD_BACKEND_DUMMY
-  // No other thread exists to release it: the real backend would wait
-  // forever here. A timed acquire waits out its timeout, as the real one.
-  if (timeout == -1) return errors::kWouldDeadlock;
-#endif
+  // The dummy backend: no other thread exists to release it, and the real
+  // backend would wait forever here. A timed acquire waits out its timeout,
+  // as the real one.
+  if constexpr (backend::kDummy) {
+    if (timeout == -1) return errors::kWouldDeadlock;
+  }
 
   kernel::Timespec deadline = timeout == -1 ? clock::kNever : clock::deadline_after(timeout);
   const Waited waited = wait(ops, &deadline, interrupt::own_target());

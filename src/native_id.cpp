@@ -15,7 +15,7 @@ namespace rawthread {
 // parent's in a thread that called fork(), running on in the child.
 long get_native_id() noexcept { return kernel::gettid(); }
 
-namespace detail {
+namespace detail::inline RAWTHREAD_ABI_NAMESPACE {
 // Stable for the thread's lifetime and across fork(), like an ident: an RLock
 // the main thread held as fork() was called stays its own in the child.
 std::uint32_t owner_id() noexcept {

@@ -8,10 +8,11 @@
 // kernel return EAGAIN instead of sleeping through it.
 #include <rawthread/rlock.hpp>
 
+#include "backend.hpp"
 #include "errors.hpp"
 #include "lock_wait.hpp"
 
-namespace rawthread::detail {
+namespace rawthread::detail::inline RAWTHREAD_ABI_NAMESPACE {
 namespace {
 
 struct RLockOps {
@@ -77,9 +78,9 @@ void rlock_lock_slow(LockWord& word, std::uint32_t& count) noexcept {
   // lock() failed its try_lock: as the owner only at depth UINT32_MAX, where
   // waiting would be for itself and there is no error to return.
   if (ops.owned()) __builtin_trap();
-#if RAWTHREAD_BACKEND_DUMMY
-  __builtin_trap();  // held by a thread that is not this one: no one can release it
-#endif
+  // The dummy backend: held by a thread that is not this one, so no one can
+  // release it.
+  if constexpr (backend::kDummy) __builtin_trap();
   lock_wait::take(ops);
 }
 

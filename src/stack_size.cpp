@@ -3,6 +3,7 @@
 
 #include <rawthread/thread.hpp>
 
+#include "backend.hpp"
 #include "errors.hpp"
 
 namespace rawthread {
@@ -16,10 +17,11 @@ Result<std::size_t> stack_size(long size) noexcept {
   if (size < 0) return errors::kNegativeStackSize;
   if (size != 0 && static_cast<std::size_t>(size) < MIN_STACK_SIZE)
     return errors::kStackSizeTooSmall;
-#if RAWTHREAD_BACKEND_DUMMY
-  // _dummy_thread's answer: no thread ever gets a stack of its own.
-  if (size != 0) return errors::kStackSizeNotSupported;
-#endif
+  // The dummy backend gives _dummy_thread's answer: no thread ever gets a
+  // stack of its own.
+  if constexpr (backend::kDummy) {
+    if (size != 0) return errors::kStackSizeNotSupported;
+  }
   return setting.exchange(static_cast<std::size_t>(size), std::memory_order_relaxed);
 }
 

@@ -8,8 +8,8 @@
 
 #include "clock.hpp"
 #include "errors.hpp"
-#include "kernel.hpp"
 #include "hooks.hpp"
+#include "kernel.hpp"
 #include "vdso.hpp"
 
 namespace rawthread::sys {

@@ -20,9 +20,9 @@
 #include "arch.hpp"
 #include "control.hpp"
 #include "errors.hpp"
+#include "hooks.hpp"
 #include "kernel.hpp"
 #include "page_size.hpp"
-#include "hooks.hpp"
 #include "stack_cache.hpp"
 #include "thread_count.hpp"
 #include "tls.hpp"
@@ -121,7 +121,7 @@ constexpr bool add(std::size_t& sum, std::size_t a, std::size_t b) {
 
 }  // namespace
 
-namespace detail {
+namespace detail::inline RAWTHREAD_ABI_NAMESPACE {
 
 Result<ThreadSlot> map_thread(std::size_t size, std::size_t align) noexcept {
   const std::size_t page = page_size();
@@ -196,7 +196,7 @@ Result<Started> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,
   if (tid < 0) {
     counting::live.fetch_sub(1, std::memory_order_relaxed);
     discard(slot.payload);
-    kernel::munmap(self->map_base, self->map_size);
+    unmap_thread(slot);  // no thread ran on it: to the cache, as a failed copy's
     return errors::cant_start_thread(tid);
   }
   return Started{tp, self};

@@ -26,12 +26,13 @@
 
 #include <rawthread/result.hpp>
 #include <rawthread/timeout.hpp>  // TIMEOUT_MAX, chrono timeouts as waits
+#include <rawthread/version.h>  // RAWTHREAD_ABI_NAMESPACE
 
 namespace rawthread {
 
 class Lock;
 
-namespace detail {
+namespace detail::inline RAWTHREAD_ABI_NAMESPACE {
 // The futex word: 0 free; 1 held, nobody sleeps; 2 held, a waiter may sleep.
 // The comments [lock: step] name the labels of tests/models/lock.pml.
 using LockWord = std::atomic<std::uint32_t>;

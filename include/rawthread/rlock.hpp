@@ -70,10 +70,11 @@
 #include <rawthread/lock.hpp>
 #include <rawthread/result.hpp>
 #include <rawthread/thread.hpp>
+#include <rawthread/version.h>  // RAWTHREAD_ABI_NAMESPACE
 
 namespace rawthread {
 
-namespace detail {
+namespace detail::inline RAWTHREAD_ABI_NAMESPACE {
 // Set in the word while a waiter may sleep. Tids stay below 2^22
 // (PID_MAX_LIMIT), so the bit is never part of one.
 inline constexpr std::uint32_t kWaiters = 1u << 31;

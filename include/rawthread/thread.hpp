@@ -25,6 +25,7 @@
 #include <utility>
 
 #include <rawthread/result.hpp>
+#include <rawthread/version.h>  // RAWTHREAD_ABI_NAMESPACE
 
 namespace rawthread {
 
@@ -39,7 +40,7 @@ inline constexpr std::size_t DEFAULT_STACK_SIZE = 128 * 1024;
 // The most stacks of ended threads kept for reuse (release_cached_stacks).
 inline constexpr std::size_t MAX_CACHED_STACKS = 8;
 
-namespace detail {
+namespace detail::inline RAWTHREAD_ABI_NAMESPACE {
 
 // The decayed copies of a callable and its arguments, stored at the top of the
 // new thread's stack mapping and invoked there as rvalues.

@@ -28,6 +28,8 @@
 #include <ratio>
 #include <type_traits>
 
+#include <rawthread/version.h>  // RAWTHREAD_ABI_NAMESPACE
+
 namespace rawthread {
 
 // The largest timeout acquire accepts, in seconds: 2^32 - 1 s, about 136
@@ -35,7 +37,7 @@ namespace rawthread {
 // 64 bits with room for any uptime.
 inline constexpr double TIMEOUT_MAX = 4294967295.0;
 
-namespace detail {
+namespace detail::inline RAWTHREAD_ABI_NAMESPACE {
 
 static_assert(std::numeric_limits<double>::is_iec559 &&
                   std::numeric_limits<long double>::is_iec559,

@@ -11,9 +11,9 @@
 #include <rawthread/thread.hpp>
 
 #include "errors.hpp"
+#include "hooks.hpp"
 #include "kernel.hpp"
 #include "page_size.hpp"
-#include "hooks.hpp"
 #include "started.hpp"
 
 namespace rawthread {
@@ -56,7 +56,7 @@ bool in_started_function() noexcept { return innermost != nullptr; }
 void interrupt_started_function() noexcept { innermost->interrupted = true; }
 }  // namespace dummy
 
-namespace detail {
+namespace detail::inline RAWTHREAD_ABI_NAMESPACE {
 
 // A mapping only for the stored call: the function runs on the caller's stack.
 Result<ThreadSlot> map_thread(std::size_t size, std::size_t align) noexcept {

@@ -8,9 +8,9 @@
 #include <rawthread/lock.hpp>
 #include <rawthread/thread.hpp>  // get_ident
 
+#include "hooks.hpp"
 #include "kernel.hpp"
 #include "rt.hpp"
-#include "hooks.hpp"
 
 extern "C" {
 using FiniFunction = void (*)();

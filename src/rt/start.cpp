@@ -17,9 +17,9 @@
 #include <rawthread/sys.hpp>
 
 #include "arch.hpp"
+#include "hooks.hpp"
 #include "kernel.hpp"
 #include "rt.hpp"
-#include "hooks.hpp"
 #include "tls.hpp"
 
 // Linker-defined bounds of the constructor arrays (GNU ld and lld both

@@ -16,6 +16,12 @@ a user would, then run them.
                its files from its own place), the four programs built with
                -Werror, ctest running them; with --toolchain (a cross build),
                for the target, ctest running them under its emulator.
+  meson        tests/consumer/ as a Meson project, twice: with this source
+               tree as its subproject (subprojects/rawthread, a symbolic
+               link), and against the installed copy (pkg-config, as in
+               pkg-config mode, the fallback forbidden); each time the four
+               programs built with -Werror and meson test running them. With
+               --cross-file, for the target, under its exe_wrapper.
 
 Exit status 0 when everything built and ran, 1 when something failed, 77
 (meson test's SKIP) when a tool it needs is missing.
@@ -104,9 +110,63 @@ def check_cmake(args, destdir):
           'find_package(rawthread), rawthread::rawthread and rawthread::rt, and run')
 
 
+def check_meson(args, destdir):
+    pc_dir = os.path.dirname(find_one(destdir, 'rawthread.pc'))  # before the subproject's
+    source = os.path.join(destdir, 'consumer-source')
+    os.mkdir(source)
+    for name in ('meson.build', 'app.c', 'app.cpp', 'firmware.c', 'firmware.cpp'):
+        with open(os.path.join(args.consumer, name)) as src, \
+                open(os.path.join(source, name), 'w') as dst:
+            dst.write(src.read())
+    os.mkdir(os.path.join(source, 'subprojects'))
+    os.symlink(args.source_root, os.path.join(source, 'subprojects', 'rawthread'))
+    cross = ['--cross-file', args.cross_file] if args.cross_file else []
+    native = [] if args.cross_file else ['--native-file', write_compilers(args, destdir)]
+
+    def build(name, options, env=None):
+        build_dir = os.path.join(destdir, name)
+        run([args.meson, 'setup', build_dir, source, *cross, *native, *options], env=env)
+        run([args.meson, 'compile', '-C', build_dir], env=env)
+        run([args.meson, 'test', '-C', build_dir, '--print-errorlogs'], env=env)
+
+    # As a subproject: rawthread's own tests are not built (meson.build).
+    build('consumer-subproject', ['--force-fallback-for=rawthread,rawthread-rt'])
+    # Installed: pkg-config finds the scratch copy (the build machine's
+    # pkg-config for a cross build too: the .pc files hold no machine's
+    # paths but the sysroot's).
+    env = dict(os.environ, PKG_CONFIG_LIBDIR=pc_dir, PKG_CONFIG_PATH='',
+               PKG_CONFIG_SYSROOT_DIR=destdir)
+    options = ['--wrap-mode=nofallback']
+    if args.cross_file:
+        options += ['--cross-file', write_pkg_config(args, destdir)]
+    build('consumer-installed', options, env)
+    how = f'for the target ({os.path.basename(args.cross_file)})' if args.cross_file else 'natively'
+    print(f'installed check: OK: tests/consumer built with Meson {how}, with rawthread as a '
+          'subproject and installed (pkg-config), dependency(\'rawthread\') and '
+          'dependency(\'rawthread-rt\'), and run')
+
+
+def write_compilers(args, destdir):
+    """A native file naming this configuration's compilers (Clang's too)."""
+    path = os.path.join(destdir, 'compilers.ini')
+    with open(path, 'w') as out:
+        out.write('[binaries]\n'
+                  f'c = {args.cc!r}\n'
+                  f'cpp = {args.cxx!r}\n')
+    return path
+
+
+def write_pkg_config(args, destdir):
+    """A cross file, read after the project's, with the build machine's pkg-config."""
+    path = os.path.join(destdir, 'pkg-config.ini')
+    with open(path, 'w') as out:
+        out.write(f'[binaries]\npkgconfig = {args.pkg_config!r}\n')
+    return path
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument('mode', choices=['pkg-config', 'cmake'])
+    parser.add_argument('mode', choices=['pkg-config', 'cmake', 'meson'])
     parser.add_argument('--meson', required=True)
     parser.add_argument('--builddir', required=True)
     parser.add_argument('--cc', action='append', default=[], help='one word of the C compiler command')
@@ -117,8 +177,10 @@ def main():
     parser.add_argument('--prefix', help="meson's prefix")
     parser.add_argument('--cmake', default='')
     parser.add_argument('--toolchain', default='', help='a CMake toolchain file, for a cross build')
+    parser.add_argument('--source-root', help='this source tree, the Meson subproject')
+    parser.add_argument('--cross-file', default='', help='a Meson cross file, for a cross build')
     args = parser.parse_args()
-    if args.mode == 'pkg-config' and not args.pkg_config:
+    if args.mode in ('pkg-config', 'meson') and not args.pkg_config:
         print('installed check: SKIP: no pkg-config')
         return SKIP
     if args.mode == 'cmake':
@@ -129,7 +191,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix='rawthread-installed.') as destdir:
         try:
             install(args, destdir)
-            (check_pkg_config if args.mode == 'pkg-config' else check_cmake)(args, destdir)
+            {'pkg-config': check_pkg_config, 'cmake': check_cmake,
+             'meson': check_meson}[args.mode](args, destdir)
         except Failed as failure:
             print(f'installed check: FAILED: {failure}')
             return 1
