@@ -114,7 +114,7 @@ def check_meson(args, destdir):
     pc_dir = os.path.dirname(find_one(destdir, 'rawthread.pc'))  # before the subproject's
     source = os.path.join(destdir, 'consumer-source')
     os.mkdir(source)
-    for name in ('meson.build', 'app.c', 'app.cpp', 'firmware.c', 'firmware.cpp'):
+    for name in ('meson.build', 'app.c', 'app.cpp', 'counter.h', 'firmware.c', 'firmware.cpp'):
         with open(os.path.join(args.consumer, name)) as src, \
                 open(os.path.join(source, name), 'w') as dst:
             dst.write(src.read())

@@ -5,19 +5,7 @@
 
 #include <stdio.h>
 
-enum { kIncrements = 10000 };
-static rawthread_lock counter_lock = RAWTHREAD_LOCK_INIT;
-static long counter = 0;
-
-static void add(void* arg) {
-  (void)arg;
-  for (int i = 0; i < kIncrements; ++i) {
-    bool acquired = false;
-    if (rawthread_lock_acquire(&counter_lock, true, -1, &acquired) != 0 || !acquired) return;
-    ++counter;
-    (void)rawthread_lock_release(&counter_lock);
-  }
-}
+#include "counter.h"
 
 int main(void) {
   rawthread_thread thread = RAWTHREAD_THREAD_INIT;
