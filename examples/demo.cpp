@@ -61,17 +61,6 @@ bool wait_until(Pred done, double seconds) {
   return true;
 }
 
-const char* kind_name(rawthread::Errc kind) {
-  switch (kind) {
-    case rawthread::Errc::thread_error: return "thread_error";
-    case rawthread::Errc::value_error: return "value_error";
-    case rawthread::Errc::overflow_error: return "overflow_error";
-    case rawthread::Errc::interrupted: return "interrupted";
-    case rawthread::Errc::os_error: return "os_error";
-  }
-  return "?";
-}
-
 // A thread body: rawthread and std::atomic only.
 void worker(int slot) {
   seen_ident[slot] = rawthread::get_ident();
@@ -107,7 +96,7 @@ int main() {
   for (int slot = 0; slot < kWorkers; ++slot) {
     rawthread::Result<rawthread::Ident> ident = rawthread::start_new_thread(worker, slot);
     if (!ident) {
-      std::printf("  start_new_thread: %s: %s (errno %d)\n", kind_name(ident.error().kind),
+      std::printf("  start_new_thread: %s: %s (errno %d)\n", rawthread::name(ident.error().kind),
                   ident.error().message, ident.error().sys_errno);
       ++failures;
       continue;
@@ -149,19 +138,20 @@ int main() {
   rawthread::Result<bool> timed = held.acquire(true, 0.2);
   const double waited = monotonic_seconds() - before;
   std::printf("  acquire(true, 0.2) -> %s after %.3f s\n",
-              timed ? (*timed ? "true" : "false") : kind_name(timed.error().kind), waited);
+              timed ? (*timed ? "true" : "false") : rawthread::name(timed.error().kind), waited);
   check(timed.has_value() && !*timed && waited >= 0.2,
         "it returns false after waiting at least 0.2 s");
   rawthread::Result<bool> no_timeout = held.acquire(false, 1.0);
   std::printf("  acquire(false, 1.0) -> %s \"%s\"\n",
-              no_timeout ? "a value" : kind_name(no_timeout.error().kind),
+              no_timeout ? "a value" : rawthread::name(no_timeout.error().kind),
               no_timeout ? "" : no_timeout.error().message);
   check(!no_timeout && no_timeout.error().kind == rawthread::Errc::value_error,
         "a timeout on a non-blocking call is a value_error (Python: ValueError)");
   check(held.release().has_value() && !held.locked(), "release() unlocks it");
   rawthread::Result<void> again = held.release();
   std::printf("  release() of an unlocked lock -> %s \"%s\"\n",
-              again ? "ok" : kind_name(again.error().kind), again ? "" : again.error().message);
+              again ? "ok" : rawthread::name(again.error().kind),
+              again ? "" : again.error().message);
   check(!again && again.error().kind == rawthread::Errc::thread_error,
         "releasing an unlocked lock is a thread_error (Python: _thread.error)");
 
@@ -190,7 +180,7 @@ int main() {
     rawthread::Result<bool> blocked = blocker.acquire();  // blocking, no timeout
     const double blocked_for = monotonic_seconds() - blocked_at;
     std::printf("  acquire() -> %s after %.3f s\n",
-                blocked ? (*blocked ? "true" : "false") : kind_name(blocked.error().kind),
+                blocked ? (*blocked ? "true" : "false") : rawthread::name(blocked.error().kind),
                 blocked_for);
     check(!blocked && blocked.error().kind == rawthread::Errc::interrupted,
           "the blocking acquire returned Errc::interrupted (Python: KeyboardInterrupt)");

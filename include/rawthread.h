@@ -29,7 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <rawthread/version.h> /* RAWTHREAD_VERSION_MAJOR, ..._STRING */
+#include <rawthread/error_list.h> /* RAWTHREAD_ERRORS: the error codes */
+#include <rawthread/version.h>    /* RAWTHREAD_VERSION_MAJOR, ..._STRING */
 
 #ifdef __cplusplus
 extern "C" {
@@ -42,32 +43,17 @@ extern "C" {
 
 /* ---- Errors -------------------------------------------------------------- */
 
+/* RAWTHREAD_OK, then RAWTHREAD_E_<CODE> for every error of
+ * <rawthread/error_list.h>, which gives each one's kind and message, in its
+ * order: RAWTHREAD_E_CANT_START_THREAD (1), RAWTHREAD_E_NONBLOCKING_TIMEOUT,
+ * ..., RAWTHREAD_E_LOCK_WAIT_FAILED (20). */
+#define RAWTHREAD_CODE_(CODE, name, kind, err, message) RAWTHREAD_E_##CODE,
 enum {
   RAWTHREAD_OK = 0,
-  RAWTHREAD_E_CANT_START_THREAD,      /* thread_error   "can't start new thread" */
-  RAWTHREAD_E_NONBLOCKING_TIMEOUT,    /* value_error    "can't specify a timeout for a non-blocking call" */
-  RAWTHREAD_E_NEGATIVE_TIMEOUT,       /* value_error    "timeout value must be a non-negative number" */
-  RAWTHREAD_E_TIMEOUT_TOO_LARGE,      /* overflow_error "timeout value is too large" */
-  RAWTHREAD_E_RELEASE_UNLOCKED,       /* thread_error   "release unlocked lock" */
-  RAWTHREAD_E_RELEASE_UNOWNED,        /* thread_error   "cannot release un-acquired lock" */
-  RAWTHREAD_E_COUNT_OVERFLOW,         /* overflow_error "Internal lock count overflowed" */
-  RAWTHREAD_E_INTERRUPTED,            /* interrupted    "lock acquire interrupted" */
-  RAWTHREAD_E_SIGNAL_OUT_OF_RANGE,    /* value_error    "signal number out of range" */
-  RAWTHREAD_E_CANT_SIGNAL_MAIN,       /* thread_error   "can't signal the main thread" */
-  RAWTHREAD_E_NEGATIVE_STACK_SIZE,    /* value_error    "size must be 0 or a positive value" */
-  RAWTHREAD_E_STACK_SIZE_TOO_SMALL,   /* value_error    "size not valid: must be 0 or at least 32768 bytes" */
-  RAWTHREAD_E_JOIN_EMPTY,             /* thread_error   "cannot join thread before it is started" */
-  RAWTHREAD_E_JOIN_SELF,              /* thread_error   "cannot join current thread" */
-  RAWTHREAD_E_HANDLE_COPIED,          /* thread_error   "thread handle is a copy: use the one start filled" */
-  /* The dummy backend only (-Dthread_backend=dummy): */
-  RAWTHREAD_E_STACK_SIZE_NOT_SUPPORTED, /* thread_error "setting thread stack size not supported" */
-  RAWTHREAD_E_WOULD_DEADLOCK,         /* thread_error   "acquire would deadlock: ..." */
-  RAWTHREAD_E_STARTED_INTERRUPTED,    /* interrupted    "interrupt_main() was called in the started function" */
-  /* Both backends: */
-  RAWTHREAD_E_NULL_ARGUMENT,          /* value_error    "argument must not be null" */
-  RAWTHREAD_E_LOCK_WAIT_FAILED,       /* thread_error   "lock wait failed" (see rawthread_lock_acquire) */
-  RAWTHREAD_E_UNKNOWN                 /* none of the above: a newer library's error */
+  RAWTHREAD_ERRORS(RAWTHREAD_CODE_)
+  RAWTHREAD_E_UNKNOWN /* none of the above: a newer library's error */
 };
+#undef RAWTHREAD_CODE_
 
 /* The Python exception an error corresponds to (rawthread::Errc). */
 typedef enum rawthread_errc {

@@ -1,12 +1,14 @@
 // rawthread.h: the C API, a thin layer over the C++ one. Each C struct is the
 // storage of the C++ object of the same name (sizes and alignments checked
-// below); each Error becomes the code whose message it carries, and its
-// errno the calling thread's rawthread_last_errno(). A null pointer the C++
-// API would dereference is refused here, before anything else.
+// below); each Error becomes the code of the catalogue message it points to
+// (<rawthread/error_list.h>), and its errno the calling thread's
+// rawthread_last_errno(). A null pointer the C++ API would dereference is
+// refused here, before anything else.
 #include <rawthread.h>
 
 #include <cstddef>
 #include <new>
+#include <string_view>
 #include <type_traits>
 
 #include <rawthread/rawthread.hpp>
@@ -28,41 +30,42 @@ static_assert(sizeof(rawthread_thread) >= sizeof(Thread) + sizeof(void*) &&
 static_assert(sizeof(rawthread_ident) == sizeof(Ident));
 static_assert(RAWTHREAD_TIMEOUT_MAX == TIMEOUT_MAX);
 
-// The message and kind of every code, in code order.
+// The C kind of an Errc: the same enumerators in the same order.
+static_assert(RAWTHREAD_THREAD_ERROR == static_cast<int>(Errc::thread_error) &&
+              RAWTHREAD_VALUE_ERROR == static_cast<int>(Errc::value_error) &&
+              RAWTHREAD_OVERFLOW_ERROR == static_cast<int>(Errc::overflow_error) &&
+              RAWTHREAD_INTERRUPTED == static_cast<int>(Errc::interrupted) &&
+              RAWTHREAD_OS_ERROR == static_cast<int>(Errc::os_error));
+constexpr rawthread_errc c_kind(Errc kind) { return static_cast<rawthread_errc>(kind); }
+
+// The message and kind of every code, in code order: the catalogue between
+// OK and UNKNOWN.
 struct Entry {
   const char* message;
   rawthread_errc kind;
 };
+#define RAWTHREAD_ENTRY_(CODE, name, kind, err, text) \
+  {errors::message::name, c_kind(Errc::kind)},
 constexpr Entry kEntries[] = {
     {"no error", RAWTHREAD_THREAD_ERROR},
-    {errors::cant_start_thread(0).message, RAWTHREAD_THREAD_ERROR},
-    {errors::kNonBlockingTimeout.message, RAWTHREAD_VALUE_ERROR},
-    {errors::kNegativeTimeout.message, RAWTHREAD_VALUE_ERROR},
-    {errors::kTimeoutTooLarge.message, RAWTHREAD_OVERFLOW_ERROR},
-    {errors::kReleaseUnlocked.message, RAWTHREAD_THREAD_ERROR},
-    {errors::kReleaseUnowned.message, RAWTHREAD_THREAD_ERROR},
-    {errors::kCountOverflow.message, RAWTHREAD_OVERFLOW_ERROR},
-    {errors::kInterrupted.message, RAWTHREAD_INTERRUPTED},
-    {errors::kSignalOutOfRange.message, RAWTHREAD_VALUE_ERROR},
-    {errors::cant_signal_main(0).message, RAWTHREAD_THREAD_ERROR},
-    {errors::kNegativeStackSize.message, RAWTHREAD_VALUE_ERROR},
-    {errors::kStackSizeTooSmall.message, RAWTHREAD_VALUE_ERROR},
-    {errors::kJoinEmpty.message, RAWTHREAD_THREAD_ERROR},
-    {errors::kJoinSelf.message, RAWTHREAD_THREAD_ERROR},
-    {errors::kHandleCopied.message, RAWTHREAD_THREAD_ERROR},
-    {errors::kStackSizeNotSupported.message, RAWTHREAD_THREAD_ERROR},
-    {errors::kWouldDeadlock.message, RAWTHREAD_THREAD_ERROR},
-    {errors::kStartedFunctionInterrupted.message, RAWTHREAD_INTERRUPTED},
-    {errors::kNullArgument.message, RAWTHREAD_VALUE_ERROR},
-    {errors::lock_wait_failed(0).message, RAWTHREAD_THREAD_ERROR},
+    RAWTHREAD_ERRORS(RAWTHREAD_ENTRY_)
     {"unknown error", RAWTHREAD_THREAD_ERROR},
 };
+#undef RAWTHREAD_ENTRY_
 static_assert(sizeof kEntries / sizeof kEntries[0] == RAWTHREAD_E_UNKNOWN + 1);
 
-bool same(const char* a, const char* b) {
-  while (*a != '\0' && *a == *b) ++a, ++b;
-  return *a == *b;
+// An Error's code is found by its message's address (fail() below), so no
+// two codes may have the same text: a linker that folds identical constants
+// (-fmerge-all-constants, identical code folding of data) would give them
+// one address, and the first code would win. (Compared while compiling
+// only.)
+constexpr bool all_texts_differ() {
+  for (const Entry& a : kEntries)
+    for (const Entry& b : kEntries)
+      if (&a != &b && std::string_view(a.message) == std::string_view(b.message)) return false;
+  return true;
 }
+static_assert(all_texts_differ());
 
 // rawthread_last_errno(), per thread. In a thread rawthread started, in its
 // control block: in a program linked with a libc such a thread has no TLS
@@ -86,11 +89,14 @@ int& last_errno() noexcept {
   return last_errno_elsewhere;
 }
 
-// The code of a failed call, which also sets the caller's last errno.
+// The code of a failed call, which also sets the caller's last errno. The
+// catalogue's Errors point to its message objects (errors.hpp), one address
+// each in the program; any other Error (none reaches the C API today) is
+// RAWTHREAD_E_UNKNOWN.
 int fail(const Error& error) {
   last_errno() = error.sys_errno;
   for (int code = 1; code < RAWTHREAD_E_UNKNOWN; ++code)
-    if (same(error.message, kEntries[code].message)) return code;
+    if (error.message == kEntries[code].message) return code;
   return RAWTHREAD_E_UNKNOWN;
 }
 

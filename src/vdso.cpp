@@ -28,6 +28,8 @@ using ClockGettime = int (*)(int, kernel::Timespec*);
 
 constexpr long kDtGnuHash = 0x6ffffef5;  // not in the UAPI headers
 
+// A symbol's name against the one looked for: a lookup by name, as a dynamic
+// linker's, ends in comparing the text (there is no libc strcmp here).
 bool same(const char* a, const char* b) noexcept {
   while (*a != '\0' && *a == *b) ++a, ++b;
   return *a == *b;

@@ -513,17 +513,6 @@ inline std::string describe(const BadAcquire& c) {
   return buf;
 }
 
-inline const char* errc_name(rawthread::Errc e) {
-  switch (e) {
-    case rawthread::Errc::thread_error: return "thread_error";
-    case rawthread::Errc::value_error: return "value_error";
-    case rawthread::Errc::overflow_error: return "overflow_error";
-    case rawthread::Errc::interrupted: return "interrupted";
-    case rawthread::Errc::os_error: return "os_error";
-  }
-  return "?";
-}
-
 // ---------------------------------------------------------------- interrupts
 
 // How often count_only / count_and_request ran; InterruptFixture zeroes it.
@@ -556,7 +545,7 @@ inline void expect_no_pending_request() {
   rawthread::Result<bool> r = held.acquire(true, 0.25);
   std::int64_t elapsed = now_ns() - t0;
   ASSERT_TRUE(r.has_value()) << "a request was left pending: acquire returned "
-                             << errc_name(r.error().kind);
+                             << rawthread::name(r.error().kind);
   EXPECT_FALSE(*r);
   EXPECT_GE(elapsed, to_ns(0.25));
 }
@@ -610,5 +599,5 @@ class InterruptFixture : public RawthreadTest {
 
 namespace rawthread {
 // Lets gtest print an Errc in failure messages.
-inline void PrintTo(Errc e, std::ostream* os) { *os << rt_test::errc_name(e); }
+inline void PrintTo(Errc e, std::ostream* os) { *os << name(e); }
 }  // namespace rawthread

@@ -339,7 +339,7 @@ TEST_F(InterruptTest, HandlerWithoutRequestDoesNotEndTheWait) {
   Result<bool> r = lock.acquire(true, 1.0);
   std::int64_t t1 = now_ns();
   sender.join();
-  ASSERT_TRUE(r.has_value()) << "acquire returned " << rt_test::errc_name(r.error().kind)
+  ASSERT_TRUE(r.has_value()) << "acquire returned " << rawthread::name(r.error().kind)
                              << " though no interrupt was requested";
   EXPECT_FALSE(*r);
   EXPECT_GE(t1 - t0, rt_test::to_ns(1.0)) << "the signal cut the wait short";
@@ -377,7 +377,7 @@ TEST_F(InterruptTest, RepeatedSignalsDoNotStretchTheWait) {
   std::int64_t elapsed = now_ns() - t0;
   stop = true;
   sender.join();
-  ASSERT_TRUE(r.has_value()) << rt_test::errc_name(r.error().kind);
+  ASSERT_TRUE(r.has_value()) << rawthread::name(r.error().kind);
   EXPECT_FALSE(*r);
   EXPECT_GE(elapsed, rt_test::to_ns(2.0));
   EXPECT_LT(elapsed, rt_test::to_ns(2.0 + 5.0)) << "the signals stretched the wait";

@@ -1003,7 +1003,7 @@ TEST_F(JoinableTest, SignalHandlersDoNotEndAJoin) {
   Result<bool> joined = t.join(rt_test::kDeadline);
   const std::int64_t returned_at = now_ns();
   sender.join();
-  ASSERT_TRUE(joined.has_value()) << "join returned " << rt_test::errc_name(joined.error().kind);
+  ASSERT_TRUE(joined.has_value()) << "join returned " << rawthread::name(joined.error().kind);
   EXPECT_TRUE(*joined);
   EXPECT_EQ(sent.load(), 3);
   EXPECT_EQ(g_handler_runs.load(), 3) << "the handler did not run in the joining thread";
@@ -1044,7 +1044,7 @@ TEST_F(JoinableTest, SignalHandlersDoNotShortenATimedJoin) {
   double elapsed = seconds_since(t0);
   stop = true;
   sender.join();
-  ASSERT_TRUE(joined.has_value()) << rt_test::errc_name(joined.error().kind);
+  ASSERT_TRUE(joined.has_value()) << rawthread::name(joined.error().kind);
   EXPECT_FALSE(*joined);
   EXPECT_GE(elapsed, 0.5) << "a signal cut the timed join short";
   EXPECT_LT(elapsed, 0.5 + 5.0) << "the signals stretched the wait";

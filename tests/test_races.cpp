@@ -285,7 +285,7 @@ Outcome drive(Race& race, Lock& lock) {
     if (!interrupted || t1 - t0 > rt_test::to_ns(2.5)) {
       ADD_FAILURE() << "iteration " << i << ": acquire(true, 5.0) returned "
                     << (r.has_value() ? (*r ? "true" : "false")
-                                      : rt_test::errc_name(r.error().kind))
+                                      : rawthread::name(r.error().kind))
                     << " after " << static_cast<double>(t1 - t0) / 1e6
                     << " ms, not interrupted at once (sender spun " << race.sender_spins[i]
                     << ", main " << race.main_spins[i] << ")";

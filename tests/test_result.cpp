@@ -47,6 +47,24 @@ static_assert(TIMEOUT_MAX >= 1e9);
 static_assert(TIMEOUT_MAX < std::numeric_limits<double>::infinity(),
               "+infinity must be above TIMEOUT_MAX (it is refused as too large)");
 
+// name(Errc): each enumerator's own name, usable in a constant expression;
+// "unknown" for a value outside the enum (an Errc is an int underneath, so
+// the cast is well defined).
+static_assert(std::is_same_v<decltype(name(Errc::thread_error)), const char*>);
+static_assert(noexcept(name(Errc::thread_error)));
+static_assert(name(Errc::value_error)[0] == 'v');
+
+TEST(ResultTest, ErrcNames) {
+  EXPECT_STREQ(name(Errc::thread_error), "thread_error");
+  EXPECT_STREQ(name(Errc::value_error), "value_error");
+  EXPECT_STREQ(name(Errc::overflow_error), "overflow_error");
+  EXPECT_STREQ(name(Errc::interrupted), "interrupted");
+  EXPECT_STREQ(name(Errc::os_error), "os_error");
+  EXPECT_STREQ(name(static_cast<Errc>(static_cast<int>(Errc::os_error) + 1)), "unknown");
+  EXPECT_STREQ(name(static_cast<Errc>(-1)), "unknown");
+  EXPECT_STREQ(name(static_cast<Errc>(std::numeric_limits<int>::max())), "unknown");
+}
+
 TEST(ResultTest, ValueResultShape) {
   // A successful Result<size_t>: stack_size(0) returns the old setting (0).
   ASSERT_EQ(stack_size(), 0u);

@@ -20,6 +20,20 @@ enum class Errc {
   os_error,        // OSError: a system call of rawthread/sys.hpp failed (see sys_errno)
 };
 
+// The enumerator's own name, for messages and logs: name(Errc::value_error)
+// is "value_error". "unknown" for a value that is none of them (an Errc cast
+// from a number, or from a newer library). Static text, never null.
+constexpr const char* name(Errc kind) noexcept {
+  switch (kind) {
+    case Errc::thread_error: return "thread_error";
+    case Errc::value_error: return "value_error";
+    case Errc::overflow_error: return "overflow_error";
+    case Errc::interrupted: return "interrupted";
+    case Errc::os_error: return "os_error";
+  }
+  return "unknown";
+}
+
 struct Error {
   Errc kind;
   int sys_errno;        // the kernel errno behind it; 0 when no system call failed
