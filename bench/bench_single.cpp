@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bench/bench_single.cpp: the uncontended lock benchmarks in a process that
 // never starts a thread. glibc knows it is single-threaded here and takes a
 // path with no atomic instruction in pthread_mutex_lock/unlock (and so

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bench/bench_threaded.cpp: rawthread side by side with pthread (and the
 // std:: wrappers over it), every pair in the same process run, so that their
 // ratio means something on a noisy machine. The process starts and joins a

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """bench/compare.py: rawthread against pthread, as ratios.
 
     bench/compare.py [--update-docs] [--repetitions N] [--min-time S] [--builddir DIR]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bench/pair_instr.cpp: N uncontended acquire + release pairs of each lock,
 // one function per lock, for counting instructions under callgrind
 // (bench/callgrind_pairs runs it and does the arithmetic):

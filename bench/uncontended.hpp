@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bench/uncontended.hpp: one uncontended acquire + release, as Google
 // Benchmark measures it, shared by the two processes that run it:
 //

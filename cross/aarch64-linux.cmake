@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # CMake toolchain file: Linux on 64-bit Arm (aarch64), Debian's cross
 # toolchain; the CMake twin of aarch64-linux.ini, for a CMake project using
 # rawthread built for aarch64:

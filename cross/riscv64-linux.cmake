@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # CMake toolchain file: Linux on 64-bit RISC-V (riscv64, RV64GC), Debian's cross
 # toolchain; the CMake twin of riscv64-linux.ini, for a CMake project using
 # rawthread built for riscv64:

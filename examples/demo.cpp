@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // demo: Python's _thread at work, in C++ on rawthread.
 //
 //   1. four threads share a counter under a Lock (Python: `with lock:`),

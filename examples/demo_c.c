@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* demo_c: rawthread from C11. Four threads share a counter under a Lock, a
  * joinable thread is joined with a timeout and then for good, and an RLock
  * is taken twice by its owner. Thread functions use only rawthread and C11

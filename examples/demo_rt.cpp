@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // demo_rt: the demo as a program with no libc at all, linked with
 // librawthread_rt (rawthread's own _start, TLS and exit).
 //

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rawthread.h: rawthread for C11 (and C++), with no C++ runtime needed.
  *
  * The same library as <rawthread/rawthread.hpp>, through plain functions and

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """scripts/count_cases.py: the test cases of one `meson test` run, counted.
 
     count_cases.py clean BUILDDIR

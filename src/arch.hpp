@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The arch contract: everything the arch-neutral code uses of a CPU, in one
 // place. Only this header includes arch/<arch>/; a port is one new folder
 // with these files, and the static_asserts below say what it got wrong.

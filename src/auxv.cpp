@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // auxv::value: see auxv.hpp.
 #include "auxv.hpp"
 

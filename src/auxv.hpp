@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The auxiliary vector, in a freestanding program and a hosted one alike.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Which backend this library is: real threads on clone(), or Python's
 // _dummy_thread (-Dthread_backend=dummy), which runs a started function to
 // completion inside start_new_thread.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rawthread.h: the C API, a thin layer over the C++ one. Each C struct is the
 // storage of the C++ object of the same name (sizes and alignments checked
 // below); each Error becomes the code of the catalogue message it points to

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // CLOCK_MONOTONIC time and the absolute deadlines futex waits take.
 #pragma once
 

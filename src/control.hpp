@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The control block: what a thread rawthread started knows about itself.
 //
 // It lives at the top of the thread's own mapping, next to the thread

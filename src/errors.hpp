@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Every error rawthread returns, with its message, in one place: those with
 // a C code from <rawthread/error_list.h>, then rawthread/sys.hpp's.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The hooks: see hooks.hpp. Defined here, empty, for both backends; only
 // librawthread_rt's start-up and __cxa_thread_atexit fill them in.
 #include "hooks.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The hooks: what the libc-free runtime (src/rt/, librawthread_rt.a) hands
 // the core. (rawthread::rt is the runtime itself; rawthread::hooks is only
 // this hand-over, defined in hooks.cpp.)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Interrupt requests: request_interrupt, interrupt_main, and their consumption
 // by a blocking acquire. Why a request cannot be lost: src/interrupt.hpp.
 //

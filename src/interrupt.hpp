@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Interrupt requests, as the lock's wait loop and the control block see them.
 //
 // The race this closes. A waiter checks for a request and then enters the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Thread: joining a thread, or letting it go.
 //
 // A joinable thread's tid word lies in its own mapping, which the thread

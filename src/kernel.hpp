@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The system calls rawthread makes, typed, on the arch's raw syscallN.
 //
 // Each returns what the kernel returned: a result >= 0, or -errno. Nothing

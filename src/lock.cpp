@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Lock's slow paths, on the wait src/lock_wait.hpp shares with RLock.
 //
 // The word follows Drepper's three-state mutex ("Futexes Are Tricky", 2011):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The slow path Lock and RLock share: Python's argument checks, the pending
 // interrupt, the spin, the futex sleep and the deadline, written once over a
 // policy that says what the futex word means. src/lock.cpp and src/rlock.cpp

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // main_thread: see main_thread.hpp.
 #include "main_thread.hpp"
 

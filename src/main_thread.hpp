@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The process's main thread, recognised from any thread without a system
 // call once it has been seen: its thread pointer is cached the first time the
 // main thread asks.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // get_native_id() and the owner id an RLock records, for both backends (the
 // dummy has no control blocks: control::own() is null there).
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // page_size(): AT_PAGESZ from the auxiliary vector, read once.
 #include "page_size.hpp"
 

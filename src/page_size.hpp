@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The kernel's page size: the unit of stack and guard sizes.
 #pragma once
 

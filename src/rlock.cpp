@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The RLock's slow paths, on the wait src/lock_wait.hpp shares with Lock.
 //
 // The word is 0 when free, else the owner's tid, with kWaiters set once a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The stack cache: see stack_cache.hpp.
 #include "stack_cache.hpp"
 

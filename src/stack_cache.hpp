@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The stack cache: the mappings of threads that have ended, for the next
 // starts to reuse. A start that finds one makes no mmap or mprotect and
 // faults in no page, and an end that leaves one makes no munmap (in a

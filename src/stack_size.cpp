@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // stack_size(): the stack size for threads started from now on.
 #include <atomic>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rawthread/sys.hpp on raw system calls. The kernel's -errno goes straight
 // into the Error; errno, which belongs to a libc if there is one, is never
 // touched. Every argument is checked before the first system call, so a

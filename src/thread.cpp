@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Threads: one mapping each, started with clone(), and at their end put in
 // the stack cache (stack_cache.hpp) for the next start, or unmapped; counted
 // by thread_count.hpp.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // thread_count(): see thread_count.hpp.
 #include "thread_count.hpp"
 

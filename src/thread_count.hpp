@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // thread_count(): threads started and not yet ended, counted per process.
 //
 // A thread that unmaps its own mapping is counted out by the exit stub after

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The thread pointer area: see tls.hpp.
 #include "tls.hpp"
 

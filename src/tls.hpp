@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The thread pointer area: a thread's TLS block and its control block, laid
 // out around the thread pointer as the arch's TLS variant wants them.
 //

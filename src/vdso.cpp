@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // vdso::clock_gettime: see vdso.hpp.
 //
 // The vDSO is a small shared object the kernel maps into every process: its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The kernel's vDSO: clock_gettime without a system call.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Compile-only check: the public header compiles as a freestanding,
 // exception-free, RTTI-free translation unit, and start_new_thread
 // instantiates there with a lambda and arguments. Built into a static library

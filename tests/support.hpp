@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/support.hpp: helpers shared by the GoogleTest suites.
 //
 // Two worlds meet in these tests:

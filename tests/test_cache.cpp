@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The cache of ended threads' stacks: a burst of threads leaves at most
 // MAX_CACHED_STACKS of them mapped, a start reuses one of exactly its size
 // (and finds its control block, TLS and interrupt state fresh there), a

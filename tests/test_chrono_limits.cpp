@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Lock and RLock's try_lock_for / try_lock_until with extreme std::chrono
 // values, by rawthread/timeout.hpp's rules: time_point::min(), NaN, zero and
 // negative durations are try_lock(); duration::max(), far time points

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Thread churn: 2000 short threads, started in batches, all run and leave
 // thread_count() and the process's mappings as they were. Threads give back
 // their stacks themselves just before they exit, so the main thread polls

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The dummy backend's own promises (-Dthread_backend=dummy, and built only
 // there): Python's _dummy_thread on rawthread's API. No thread ever starts:
 // start_new_thread runs the function to its end on the caller's stack before

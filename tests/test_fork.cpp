@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fork(): the child of a process whose rawthread threads are running has only
 // the thread that called fork(). It counts no threads, frees the locks the
 // vanished threads held with at_fork_reinit(), keeps what its own thread

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Interrupts: interrupt_main (argument errors, SIG_DFL / SIG_IGN, ending the
 // main thread's blocking acquires), request_interrupt from a signal handler,
 // handlers that request nothing, and pending requests.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Joinable threads: start_joinable_thread and Thread. join before and after
 // the thread ends, timed joins, every error, many joiners of one thread,
 // detaching by destruction and by move (and a detached thread's exit leaving

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Lock: acquire / release / locked, contention between threads, release from
 // another thread, statics and the type's properties.
 #include <type_traits>

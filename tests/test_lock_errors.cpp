@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Lock errors: every acquire argument error and "release unlocked lock", with
 // kind, exact message, sys_errno 0, the order of the checks, and the lock's
 // state unchanged by each error (free stays free, held stays held).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Lock as a C++ Lockable / TimedLockable: lock_guard, unique_lock,
 // scoped_lock, try_lock, try_lock_for / try_lock_until (zero, negative, past,
 // real timeouts, huge values), and lock() / try_lock_* never ended by an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Stack overflow: a thread that recurses without bound faults on the guard
 // page below its stack, and nowhere else. In a forked child, which must die of
 // SIGSEGV: not exit, not hang. Before it dies, a SIGSEGV handler running on an

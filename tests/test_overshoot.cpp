@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Timed acquires never end early: 1000 timed acquires of a held lock, with
 // timeouts drawn uniformly from 0 to 20 ms (0 itself and some tiny ones
 // included), each returns false after at least its timeout, rounded up to a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Races: interrupts sent at random moments against the start of a blocking
 // acquire, and a storm of signals through a lock many threads fight over.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Result<T> / Result<void> shape, the error types and the API's constants and
 // type properties, checked through real calls.
 #include <cmath>

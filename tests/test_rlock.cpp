@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // RLock: ownership and depth seen from the owner and from other threads, the
 // release rules, acquire's errors (Lock's, in Lock's order, and the count's
 // overflow), timed and contended acquires, interrupts, and the Lockable

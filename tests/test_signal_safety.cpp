@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Async-signal safety: the calls rawthread documents as safe in a signal
 // handler (Lock::release / unlock, Lock::locked, get_ident, request_interrupt,
 // interrupt_main), each called from a handler and checked for its effect, in

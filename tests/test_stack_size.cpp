@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // stack_size(): default, round trips, errors that leave the setting alone,
 // threads really running on the size set, the guard page, and a size too
 // large to map making start_new_thread fail cleanly.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rawthread/sys.hpp: handlers, signal masks, the monotonic clock, sleeping
 // and file descriptors, on the main thread and in rawthread threads; every
 // documented error with its kind, errno and message, and the state a rejected

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Threads: start_new_thread (callables, arguments, stored copies), get_ident,
 // get_native_id, thread_count and exit_thread.
 #include <sys/mman.h>

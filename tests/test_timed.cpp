@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Timed acquires: a timed-out acquire waited at least its timeout (measured on
 // CLOCK_MONOTONIC by the main thread) and not wildly more; zero timeouts do
 // not wait; a release during a timed wait ends it with the lock taken.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rawthread/timeout.hpp: the one conversion of std::chrono durations and
 // deadlines into waits that Lock's and RLock's try_lock_for / try_lock_until
 // share. Pure arithmetic, no clock read: the deadline cases give "now"

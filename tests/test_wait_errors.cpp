@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A futex wait the kernel refuses: acquire ends at once with thread_error
 // "lock wait failed" and the errno, instead of spinning; the Lockable calls,
 // which have no error to return, trap.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The window: a signal delivered at each instruction boundary of a blocking
 // acquire, from its call to its futex system call, natively, with ptrace.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/ubsan_canary.cpp: built only with -Dubsan=true (tests/meson.build),
 // where it must die. INT_MAX + 1 is undefined behaviour, which the
 // sanitizer's signed-integer-overflow check turns into a trap instruction;

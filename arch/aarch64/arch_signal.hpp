@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // aarch64: struct sigaction as rt_sigaction takes it, and a handler's way back.
 //
 // A handler returns to the address the kernel puts in x30: sa_restorer with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // aarch64 system calls.
 //
 //   number   x8           arguments  x0 x1 x2 x3 x4 x5

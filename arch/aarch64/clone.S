@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // long rawthread_clone(void (*entry)(void*), void* arg, void* stack,
 //                      unsigned long flags, void* tls, int* tid);
 //                      x0 x1 x2 x3 x4 x5

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // riscv64: what the CPU offers a spin-wait.
 #pragma once
 

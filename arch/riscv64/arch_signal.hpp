@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // riscv64: struct sigaction as rt_sigaction takes it, and a handler's way back.
 //
 // riscv64 has no SA_RESTORER and no sa_restorer field: the kernel always

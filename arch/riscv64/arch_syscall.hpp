@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // riscv64 system calls.
 //
 //   number   a7           arguments  a0 a1 a2 a3 a4 a5

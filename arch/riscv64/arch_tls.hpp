@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // riscv64: where the TLS block and rawthread's control block sit around the
 // thread pointer (arch_tcb.hpp: the ABI's TCB at it).
 //

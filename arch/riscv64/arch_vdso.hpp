@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The vDSO's clock_gettime on riscv64 (the kernel's arch/*/vdso linker script).
 // Not inline: internal linkage keeps it out of the GOT (scripts/test, nm check).
 #pragma once

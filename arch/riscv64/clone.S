@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // long rawthread_clone(void (*entry)(void*), void* arg, void* stack,
 //                      unsigned long flags, void* tls, int* tid);
 //                      a0 a1 a2 a3 a4 a5

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // [[noreturn]] void rawthread_unmap_and_exit(void* base, size_t size,
 //                                            size_t* live_threads);
 //                                            a0 a1 a2

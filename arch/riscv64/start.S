@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // _start: the freestanding program's entry (librawthread_rt only).
 //
 // The kernel enters with sp at argc, then argv[], NULL, envp[], NULL and the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // x86_64: what the CPU offers a spin-wait.
 #pragma once
 

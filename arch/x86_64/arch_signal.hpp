@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // x86_64: struct sigaction as rt_sigaction takes it, and a handler's way back.
 //
 // A handler returns with `ret` to the address the kernel left on its frame,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // x86_64 system calls.
 //
 //   number   rax          arguments  rdi rsi rdx r10 r8 r9

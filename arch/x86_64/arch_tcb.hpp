@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // x86_64: the thread pointer, and the ABI's TCB at it (the stack protector's
 // canary where the ABI keeps it there).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // void rawthread_sigreturn(void);
 //
 // The restorer of every handler rawthread installs (sa_restorer): a handler's

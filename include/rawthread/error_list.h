@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rawthread/error_list.h: every error that has a C code, in one list, for C
  * and C++ (the preprocessor only; <rawthread.h> includes it).
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rawthread/interrupt.hpp: ending a blocking acquire from a signal handler.
 //
 // A blocking Lock::acquire sleeps in the kernel. When a signal handler runs in

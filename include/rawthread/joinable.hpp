@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rawthread/joinable.hpp: threads that can be joined.
 //
 // start_joinable_thread starts a thread as start_new_thread does and returns

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rawthread/lock.hpp: Lock, Python's LockType, on one 32-bit futex word.
 //
 // A Lock is a binary semaphore, not an owned mutex: any thread may release it.

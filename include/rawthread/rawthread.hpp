@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rawthread: Python's _thread module for Linux on clone() and futex(), with no
 // pthread underneath. This umbrella header is the whole public API:
 //

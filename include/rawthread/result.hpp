@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rawthread/result.hpp: errors as values.
 //
 // Every fallible call returns Result<T>, shaped like C++23's

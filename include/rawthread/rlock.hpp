@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rawthread/rlock.hpp: RLock, Python's re-entrant lock, on one 32-bit futex
 // word and a recursion count.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rawthread/sys.hpp: the few system services a threaded program needs when
 // there is no libc under it.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rawthread/thread.hpp: starting and ending threads.
 //
 // A rawthread thread is made with clone() on one mmap'd region of its own:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rawthread/timeout.hpp: TIMEOUT_MAX, and how the TimedLockable calls of Lock
 // and RLock (try_lock_for, try_lock_until) turn a std::chrono duration or
 // deadline into a wait.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Thread in the dummy backend: by the time start_joinable_thread returns, the
 // function has run to completion, so every handle is done and joins at once.
 #include <rawthread/joinable.hpp>

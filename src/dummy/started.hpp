@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The dummy backend's one piece of state: the started functions running now,
 // innermost last. Python's _dummy_thread keeps the same (its _main flag and
 // _interrupt).

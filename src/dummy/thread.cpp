@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The dummy backend (-Dthread_backend=dummy): Python's _dummy_thread. No thread is
 // ever started. start_new_thread runs the function to completion on the
 // caller's own stack before it returns; exit_thread() inside it returns to

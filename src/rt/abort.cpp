@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // abort, and the runtime's own fatal errors.
 
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Itanium C++ ABI hooks a program built with -fno-exceptions -fno-rtti
 // still calls: guarded initialisation of function-local statics, and the
 // stubs its vtables point at.

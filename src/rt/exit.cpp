@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // exit, atexit, __cxa_atexit: the process's end in a freestanding program.
 
 #include <atomic>

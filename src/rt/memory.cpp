@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // memcpy, memmove, memset, memcmp, strlen: the compiler emits calls to these
 // for struct copies, zeroing and loops it recognises, even with
 // -ffreestanding, so a program without libc needs them. Built with -fno-builtin (and GCC's

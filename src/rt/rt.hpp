@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The freestanding runtime's internal interface (librawthread_rt.a).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The stack protector's canary and its failure path (-fstack-protector*).
 //
 // On aarch64 and riscv64 compiled code reads the canary from the global

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // rawthread_start: from the kernel's initial stack to main(), with no libc.
 //
 // arch/<arch>/start.S (_start) calls it with the initial stack pointer:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // __cxa_thread_atexit: destructors of thread_local objects.
 //
 // The compiler registers one the first time a thread touches a thread_local

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // __tls_get_addr: general-dynamic TLS access in a static program.
 //
 // Code built with -fPIC reaches a thread_local through __tls_get_addr. A

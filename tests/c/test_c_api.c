@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The C API from C11: every call, every error code and message, threads,
  * joinable threads, Lock and RLock from static initialisers, interrupts,
  * NULL arguments, rawthread_last_errno in every kind of thread, and a lock

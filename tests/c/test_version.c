@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The version macros of <rawthread/version.h>, as a C program sees them
  * through <rawthread.h>: the numbers and the string are meson.build's
  * project version (EXPECTED_VERSION, from tests/c/meson.build), and the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """abi_namespace_check.py NM LIBRARY NAMESPACE: every rawthread::detail symbol
 the library defines is in the inline namespace named after the version
 (rawthread::detail::NAMESPACE::, rawthread/version.h's

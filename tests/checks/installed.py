@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """installed.py MODE [options]: install this build into a scratch directory
 (meson install --destdir) and build programs against the installed copy as
 a user would, then run them.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """nm_check.py NM LIBRARY: the library needs nothing from outside itself but
 the four memory functions compilers emit calls to (memcpy, memmove, memset,
 memcmp): no libc, no pthread, no libgcc. The symbols every linker defines

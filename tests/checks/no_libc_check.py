@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """no_libc_check.py NM PROGRAM...: each program (linked with librawthread_rt)
 is static, with no trace of glibc or musl in its symbols.
 

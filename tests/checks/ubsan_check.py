@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """ubsan_check.py NM OBJDUMP BUILDDIR: with -Dubsan=true, the sanitizer reached
 every object (the library's and the runtime's too) in trap mode.
 

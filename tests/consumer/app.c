@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A C11 program on glibc or musl using an installed rawthread through
  * <rawthread.h>: a joinable thread and main add to one counter under a
  * lock. Exits 0 when the count is right. */

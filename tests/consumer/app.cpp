@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A C++ program on glibc or musl using an installed rawthread: a joinable
 // thread and main add to one counter under a Lock. Exits 0 when the count
 // is right (tests/checks/installed.py builds and runs it).

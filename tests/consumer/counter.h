@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the C consumers share: one counter, and add(), which adds to it
  * kIncrements times under a rawthread_lock; a thread and main each run it. */
 #ifndef RAWTHREAD_CONSUMER_COUNTER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A C11 program with no libc at all, linked with an installed rawthread's
  * runtime: a joinable thread and main add to one counter under a lock,
  * through <rawthread.h>. No printf: the exit status says whether the count

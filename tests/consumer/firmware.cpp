@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A C++ program with no libc at all, linked with an installed rawthread's
 // runtime: a joinable thread and main add to one counter under a Lock,
 // through a virtual function (which needs -fno-rtti: without RTTI there is

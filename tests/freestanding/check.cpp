@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // check: see check.hpp.
 #include "check.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // check: the test runner of the freestanding tests, which have no libc and so
 // no GoogleTest.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A TLS segment larger than the initial stack: 16 MiB of thread_local, twice
 // the usual 8 MiB stack limit (and QEMU user mode's fixed 8 MiB guest stack).
 // A program of its own, since every thread of it carries the 16 MiB: its

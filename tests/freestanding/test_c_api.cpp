@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The C API without libc: an Error made in one object of the library (lock.cpp,
 // rlock.cpp, stack_size.cpp, interrupt.cpp, join.cpp) becomes, in c_api.cpp,
 // the code of its message, and rawthread_strerror() gives that very message

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // exit() called while the process is already ending. The thread running the
 // exit sequence calling it again (from an atexit handler, a static or
 // thread_local destructor, a .fini_array function) carries the sequence on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Joinable threads without libc: join and timed join, a churn of 1000
 // joinable threads (joined or detached) that leaves no mapping behind, and
 // thread_local destructors that have run by the time join returns.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Locks without libc: shared counting (Lock and RLock), timed acquire,
 // interrupt_main ending a wait through a handler installed with
 // rawthread/sys.hpp, and the same errors for bad arguments as in a hosted

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the compiler calls: the memory functions, guarded statics raced by
 // threads, virtual dispatch with a virtual destructor (its vtable names
 // operator delete), and the stack protector: this binary is built with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Every signal is the program's when there is no libc: 32 to 34, which a
 // hosted program's glibc or musl keeps for itself (and rawthread::sys
 // refuses there), take handlers, and the defaults, here.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The start-up and the end: argc/argv/envp, constructors in their order,
 // main's return value as the exit status, and exit's handlers and
 // destructors in theirs.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Threads without libc: exit_thread, idents, stack sizes, and a churn of
 // 1000 threads that leaves no mapping behind.
 #include <asm/unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // thread_local in a program without libc: each thread, the main one
 // included, has its own copy of every variable, initialised from the image,
 // aligned as declared, and destroyed when the thread ends.

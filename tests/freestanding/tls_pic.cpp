@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Built with -fPIC -ftls-model=global-dynamic: these thread_locals are reached
 // through __tls_get_addr where the static link does not rewrite the access
 // (riscv64), as code from a PIC library would reach them.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // thread_locals of a PIC object (tls_pic.cpp), reached through
 // general-dynamic TLS accesses.
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/models/interrupt.pml: ending a blocking acquire by an interrupt
  * request, checked by spin. Run it with tests/models/check (meson test

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/models/lock.pml: the Lock's futex protocol, checked by spin.
  * Run it with tests/models/check (meson test --suite models does).
