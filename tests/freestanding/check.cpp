@@ -100,12 +100,12 @@ bool wait_for_threads(std::size_t count, double seconds) noexcept {
   return wait_until([count] { return rawthread::thread_count() <= count; }, seconds);
 }
 
-namespace {
-
-bool same(const char* a, const char* b) {
+bool same(const char* a, const char* b) noexcept {
   while (*a != '\0' && *a == *b) ++a, ++b;
   return *a == *b;
 }
+
+namespace {
 
 constexpr int kSigChld = 17, kSigKill = 9, kWnohang = 1;
 

@@ -62,6 +62,9 @@ bool expect_eq(long long actual, long long expected, const char* file, int line,
 
 int main(int argc, char** argv, char** envp) noexcept;
 
+// Whether two strings are equal (there is no strcmp without libc).
+bool same(const char* a, const char* b) noexcept;
+
 // The process's argv and envp, for the tests of the start-up.
 extern int argc;
 extern char** argv;

@@ -125,10 +125,7 @@ TEST(a_started_thread_has_a_whole_fresh_copy_of_its_own) {
 
 namespace {
 
-bool same(const char* a, const char* b) {
-  while (*a != '\0' && *a == *b) ++a, ++b;
-  return *a == *b;
-}
+using check::same;
 
 // Whether NAME=1 is in the environment.
 bool env_is_1(const char* name) {

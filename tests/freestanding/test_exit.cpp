@@ -15,10 +15,7 @@ namespace {
 
 void say(const char* text) { (void)rawthread::sys::write_str(1, text); }
 
-bool same(const char* a, const char* b) {
-  while (*a != '\0' && *a == *b) ++a, ++b;
-  return *a == *b;
-}
+using check::same;
 
 // What the .fini_array functions below do: nothing (in the other files'
 // children), say their names, or the first one to run calls exit(8).

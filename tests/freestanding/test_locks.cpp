@@ -11,10 +11,7 @@
 
 namespace {
 
-bool same(const char* a, const char* b) {
-  while (*a != '\0' && *a == *b) ++a, ++b;
-  return *a == *b;
-}
+using check::same;
 
 bool is_error(const rawthread::Error& e, rawthread::Errc kind, int sys_errno, const char* text) {
   return e.kind == kind && e.sys_errno == sys_errno && same(e.message, text);

@@ -10,10 +10,7 @@
 
 namespace {
 
-bool same(const char* a, const char* b) {
-  while (*a != '\0' && *a == *b) ++a, ++b;
-  return *a == *b;
-}
+using check::same;
 
 bool contains(const char* text, const char* part) {
   for (; *text != '\0'; ++text) {
