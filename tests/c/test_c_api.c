@@ -141,6 +141,12 @@ static const struct {
      RAWTHREAD_INTERRUPTED},
     {RAWTHREAD_E_NULL_ARGUMENT, 19, "argument must not be null", RAWTHREAD_VALUE_ERROR},
     {RAWTHREAD_E_LOCK_WAIT_FAILED, 20, "lock wait failed", RAWTHREAD_THREAD_ERROR},
+    {RAWTHREAD_E_INTERRUPT_EMPTY, 21, "cannot interrupt thread before it is started",
+     RAWTHREAD_THREAD_ERROR},
+    {RAWTHREAD_E_CANT_SIGNAL_THREAD, 22, "can't signal the thread", RAWTHREAD_THREAD_ERROR},
+    {RAWTHREAD_E_SLEEP_INTERRUPTED, 23, "sleep interrupted", RAWTHREAD_INTERRUPTED},
+    {RAWTHREAD_E_SLEEP_FAILED, 24, "sleep failed", RAWTHREAD_THREAD_ERROR},
+    {RAWTHREAD_E_JOIN_INTERRUPTED, 25, "join interrupted", RAWTHREAD_INTERRUPTED},
 };
 #define EVERY_CODE_COUNT (sizeof every_code / sizeof every_code[0])
 
