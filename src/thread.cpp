@@ -74,6 +74,17 @@ constexpr bool add(std::size_t& sum, std::size_t a, std::size_t b) {
   // it would skip what follows.)
   self->tag = control::ending_tag_for(self);
   std::atomic_signal_fence(std::memory_order_seq_cst);
+  // No Thread::interrupt may be between its request and its tgkill as the
+  // thread goes on towards its exit: the request would outlive the consume
+  // below, and the tid the signal goes to could be another thread's once
+  // this one is gone. So new ones are kept out and those in flight waited
+  // for ([signal: ending], [signal: drain]); a signal they sent is either
+  // handled here or dies with the thread.
+  std::uint32_t in_flight = self->signallers.fetch_or(control::kEnding, std::memory_order_acq_rel);
+  while ((in_flight & ~control::kEnding) != 0) {
+    kernel::futex_wait(&self->signallers, in_flight | control::kEnding, nullptr);
+    in_flight = self->signallers.load(std::memory_order_acquire);
+  }
   // A request no acquire consumed dies with the thread: left raised, it would
   // keep every acquire in the process off its inline path.
   interrupt::consume(self->interrupt);
