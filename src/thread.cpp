@@ -87,7 +87,7 @@ constexpr bool add(std::size_t& sum, std::size_t a, std::size_t b) {
   }
   // A request no acquire consumed dies with the thread: left raised, it would
   // keep every acquire in the process off its inline path.
-  interrupt::consume(self->interrupt);
+  interrupt::consume(self->interrupt);  // [signal: consume]
   // A joinable thread whose handle still exists leaves its mapping to it.
   // One exchange decides against the handle's detach: whoever comes second
   // reclaims. The kernel clears the tid and wakes joiners once this thread
