@@ -28,8 +28,8 @@ namespace {
 
 constexpr std::uint32_t kHeldForEver = 2;  // anything but kFree, and marked
 
+// The policy lock_wait::wait needs (kReentrant is acquire's alone).
 struct NeverOps {
-  static constexpr bool kReentrant = false;
   std::atomic<std::uint32_t>& word;
 
   bool try_take() const noexcept { return false; }
