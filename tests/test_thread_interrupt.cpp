@@ -170,6 +170,23 @@ TEST_F(ThreadInterruptTest, ARequestMadeWhileItRunsEndsItsNextBlockingCall) {
   EXPECT_TRUE(rt_test::is_true(t.join(rt_test::kDeadline)));
 }
 
+TEST_F(ThreadInterruptTest, APendingRequestEndsAJoinOnceEvenOfAnEndedThread) {
+  // As a blocking acquire of a free lock: the join consumes the request and
+  // leaves the thread for the next join. Both backends (the dummy's threads
+  // have always ended).
+  auto started = start_joinable_thread([] {});
+  ASSERT_TRUE(started.has_value()) << started.error().message;
+  Thread t = std::move(*started);
+  ASSERT_TRUE(wait_for([&t] { return t.is_done(); }));
+  request_interrupt();
+  Result<bool> first = t.join(rt_test::kDeadline);
+  ASSERT_FALSE(first.has_value()) << "join returned " << *first << " with a request pending";
+  EXPECT_EQ(first.error().kind, Errc::interrupted);
+  EXPECT_STREQ(first.error().message, "join interrupted");
+  EXPECT_TRUE(rt_test::is_true(t.join(rt_test::kDeadline)));
+  rt_test::expect_no_pending_request();
+}
+
 // ---------------------------------------------------------------- nothing to do
 
 TEST_F(ThreadInterruptTest, EmptyHandleIsAThreadError) {
