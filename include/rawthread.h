@@ -141,6 +141,19 @@ void rawthread_detach(rawthread_thread* thread);
  * RAWTHREAD_E_HANDLE_COPIED, and nothing changes; NULL for either:
  * RAWTHREAD_E_NULL_ARGUMENT. */
 int rawthread_thread_move(rawthread_thread* to, rawthread_thread* from);
+/* Thread::interrupt: rawthread_interrupt_main's rules for this thread. It
+ * requests an interrupt for the thread and sends it `signum`, so that its
+ * handler runs and its blocking call in progress (an acquire, a join,
+ * rawthread_sleep) returns RAWTHREAD_E_INTERRUPTED, RAWTHREAD_E_JOIN_INTERRUPTED
+ * or RAWTHREAD_E_SLEEP_INTERRUPTED; with none in progress the request stays
+ * pending for its next one. A disposition of SIG_DFL or SIG_IGN, or a thread
+ * that has ended: does nothing, returns RAWTHREAD_OK. Errors:
+ * RAWTHREAD_E_NULL_ARGUMENT (NULL), RAWTHREAD_E_HANDLE_COPIED (a copy: only
+ * the original reaches the thread), RAWTHREAD_E_INTERRUPT_EMPTY (an empty
+ * handle), RAWTHREAD_E_SIGNAL_OUT_OF_RANGE (signum outside 1..64),
+ * RAWTHREAD_E_CANT_SIGNAL_THREAD (the kernel refused; rawthread_last_errno()
+ * says why, and no request is left behind). Not async-signal-safe. */
+int rawthread_thread_interrupt(rawthread_thread* thread, int signum);
 
 rawthread_ident rawthread_get_ident(void);  /* nonzero, no system call; async-signal-safe */
 long rawthread_get_native_id(void);         /* the kernel's tid */
@@ -209,6 +222,16 @@ void rawthread_request_interrupt(void);
  * (rawthread_last_errno(): EAGAIN for a real-time signal whose queue is
  * full, ...); no request is left behind. */
 int rawthread_interrupt_main(int signum);
+/* Python's time.sleep, interruptible (C++: rawthread::sleep): waits `seconds`
+ * on CLOCK_MONOTONIC and never returns early; a signal handler that runs
+ * meanwhile does not end it, an interrupt request for the calling thread,
+ * pending or arriving, does: RAWTHREAD_E_SLEEP_INTERRUPTED, the request
+ * consumed. The argument takes an acquire's timeout checks:
+ * RAWTHREAD_NO_TIMEOUT (-1) sleeps until interrupted; other negatives and NaN
+ * RAWTHREAD_E_NEGATIVE_TIMEOUT; above RAWTHREAD_TIMEOUT_MAX
+ * RAWTHREAD_E_TIMEOUT_TOO_LARGE. RAWTHREAD_E_SLEEP_FAILED: the kernel refused
+ * the wait (a seccomp filter; rawthread_last_errno() says why). */
+int rawthread_sleep(double seconds);
 
 #ifdef __cplusplus
 }

@@ -220,6 +220,12 @@ int rawthread_thread_move(rawthread_thread* to, rawthread_thread* from) {
   return RAWTHREAD_OK;
 }
 
+int rawthread_thread_interrupt(rawthread_thread* thread, int signum) {
+  if (thread == nullptr) return null_argument();
+  if (is_copy(thread)) return fail(errors::kHandleCopied);
+  return code_of(as<Thread>(thread)->interrupt(signum));
+}
+
 rawthread_ident rawthread_get_ident(void) { return get_ident(); }
 long rawthread_get_native_id(void) { return get_native_id(); }
 void rawthread_exit_thread(void) { exit_thread(); }
@@ -270,5 +276,6 @@ void rawthread_rlock_at_fork_reinit(rawthread_rlock* lock) {
 
 void rawthread_request_interrupt(void) { request_interrupt(); }
 int rawthread_interrupt_main(int signum) { return code_of(interrupt_main(signum)); }
+int rawthread_sleep(double seconds) { return code_of(sleep(seconds)); }
 
 }  // extern "C"

@@ -46,6 +46,9 @@ struct Control {
   // unmapped the mapping itself.
   std::atomic<std::int32_t> tid;
   std::atomic<std::uint32_t> reclaim;
+  // Thread::interrupt calls signalling it now, and kEnding once the thread
+  // has stopped letting new ones in (src/join.cpp, src/thread.cpp: finish).
+  std::atomic<std::uint32_t> signallers;
   long pid;  // the process that started it: a fork's child has a copy of this block
   void* map_base;                                // the thread's whole mapping
   std::size_t map_size;
@@ -55,6 +58,9 @@ struct Control {
 };
 
 namespace control {
+
+// Control::signallers: set by the thread at its end; below it, the count.
+inline constexpr std::uint32_t kEnding = 1u << 31;
 
 // The thread pointer block: the control block and the ABI's TCB, in the order
 // the arch's TLS variant puts them, aligned as glibc aligns its TCB.

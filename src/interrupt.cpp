@@ -39,6 +39,8 @@ namespace {
 
 Target main_target{};
 
+}  // namespace
+
 // Sets the flag; returns whether it was clear. The count goes up before the
 // flag is set and down only after a flag is cleared, so it never drops below
 // the number of set flags: a waiter that sees 0 has nothing to find.
@@ -58,8 +60,6 @@ bool clear(Target& target) noexcept {
   detail::pending_interrupts.fetch_sub(1, std::memory_order_relaxed);
   return true;
 }
-
-}  // namespace
 
 Target* own_target() noexcept {
   if (Control* self = control::own()) return &self->interrupt;

@@ -57,6 +57,12 @@ struct Target {
 // The calling thread's Target, or null in a thread another library started.
 Target* own_target() noexcept;
 
+// Raises the request flag of `target` and collapses its armed deadline;
+// returns whether the flag was clear. clear() takes a request back (a signal
+// that could not be sent): whether it was set.
+bool raise(Target& target) noexcept;
+bool clear(Target& target) noexcept;
+
 // Consumes the request addressed to `target`, if there is one. Costs one load
 // while no request is pending anywhere.
 bool consume(Target& target) noexcept;

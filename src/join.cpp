@@ -21,6 +21,7 @@
 #include "clock.hpp"
 #include "control.hpp"
 #include "errors.hpp"
+#include "interrupt.hpp"
 #include "kernel.hpp"
 
 namespace rawthread {
@@ -177,11 +178,19 @@ Result<bool> Thread::join(double timeout) noexcept {
     settle_in_fork_child(state_, self);
     return true;
   }
+  // A request made while nothing waited ends this join at once, as it ends
+  // a blocking acquire.
+  if (interrupt::consume_own()) return errors::kJoinInterrupted;
 
   // Timed waits end with EINTR when a handler runs; the loop resumes them to
   // the same deadline. kNever keeps an untimed join the same shape.
   const kernel::Timespec deadline =
       timeout == -1 ? clock::kNever : clock::deadline_after(timeout);
+  // The sleep on the tid word is interruptible as a blocking acquire's is
+  // (src/interrupt.hpp): armed in the joiner's Target, checked after the
+  // arm, collapsed by a request that the check misses.
+  interrupt::Target* target = interrupt::own_target();
+  interrupt::Armed armed(target);
   // No sched_yield before the sleep, though on one CPU a thread just started
   // has often not run yet and a yield would let it end first, a little
   // cheaper than the futex sleep and wake: with any other process runnable
@@ -190,18 +199,44 @@ Result<bool> Thread::join(double timeout) noexcept {
   for (;;) {
     if (enter(state_)) {
       long ret = 0;
-      if (std::int32_t tid = self->tid.load(std::memory_order_acquire); tid != 0)
-        ret = kernel::futex_wait_tid(&self->tid, tid, &deadline);
+      bool interrupted = false;
+      if (std::int32_t tid = self->tid.load(std::memory_order_acquire); tid != 0) {
+        const kernel::Timespec* sleep_until = &deadline;
+        if (target != nullptr) {
+          sleep_until = armed.arm(deadline);
+          interrupted = interrupt::consume(*target);
+        }
+        if (!interrupted) {
+          ret = kernel::futex_wait_tid(&self->tid, tid, sleep_until);
+          // A handler ran (EINTR), a request collapsed the deadline (EINVAL,
+          // while it still reads collapsed), or the deadline passed: a
+          // request for this thread is what ended the sleep, or is consumed
+          // now rather than left for the next blocking call.
+          if (target != nullptr &&
+              (ret == -EINTR || ret == -ETIMEDOUT || (ret == -EINVAL && armed.collapsed())))
+            interrupted = interrupt::consume(*target);
+        }
+      }
+      // Interrupted: out as a reader that reclaims nothing, so the thread
+      // (ended or not) stays for the next join or the destructor.
+      if (interrupted) {
+        leave(state_, false);
+        return errors::kJoinInterrupted;
+      }
       const bool done = ended(self);
       if (leave(state_, done)) {
         reclaim(state_, self);
         return true;
       }
-      if (!done && ret == -ETIMEDOUT) return false;
+      // A collapse by a stale request, or a handler without one, is no
+      // timeout: the clock says whether the time is up.
+      if (!done && (ret == -ETIMEDOUT || ret == -EINVAL) && clock::reached(deadline))
+        return false;
       continue;
     }
     // Another joiner reclaims: wait for it to finish, marked as a sleeper so
-    // that it wakes this one.
+    // that it wakes this one. Not interruptible: the thread has ended, and
+    // the reclaimer is only waiting for readers to count themselves out.
     std::uint32_t s = state_.load(std::memory_order_acquire);
     if ((s & kJoined) != 0) return true;
     if ((s & kSleepers) == 0 &&
@@ -211,6 +246,67 @@ Result<bool> Thread::join(double timeout) noexcept {
         (state_.load(std::memory_order_acquire) & kJoined) == 0)
       return false;
   }
+}
+
+// Thread::interrupt. Two things must outlive the call, and two protocols
+// keep them:
+//  - the control block, where the request goes and the tid is read: the
+//    call is a reader of the mapping (enter/leave, as is_done), so no joiner
+//    or destructor gives it back meanwhile, the stack cache included. A
+//    handle already joined or being reclaimed has a thread that ended: the
+//    call does nothing, as API.md says of an ended thread.
+//  - the tid: once the kernel cleared it the number is free, and another
+//    thread of this process may get it, whose handler the signal would run.
+//    Reading tid != 0 proves nothing a moment later. So the thread itself
+//    waits for the call: Control::signallers counts the calls between their
+//    request and their tgkill, and the thread at its end (thread.cpp,
+//    finish) sets kEnding, after which none enters, and waits for the count
+//    to drain before it goes on to its exit. A call counted in before
+//    kEnding sends to a thread that has not exited yet (its tid is its own);
+//    a call that finds kEnding does nothing: the thread is ending, and the
+//    request would die with it anyway (finish consumes it after the drain,
+//    which is also why a request can never be left raised by a thread gone).
+// [signal: *] name the labels of tests/models/signal.pml.
+namespace {
+
+Result<void> signal_thread(Control* self, std::int32_t pid, int signum) noexcept {
+  std::uint32_t s = self->signallers.load(std::memory_order_relaxed);
+  do {
+    if ((s & control::kEnding) != 0) return {};  // [signal: too_late]
+  } while (!self->signallers.compare_exchange_weak(s, s + 1, std::memory_order_acquire,
+                                                   std::memory_order_relaxed));  // [signal: enter]
+  // As interrupt_main: the request is in place before the signal leaves.
+  const bool raised = interrupt::raise(self->interrupt);  // [signal: raise]
+  const std::int32_t tid = self->tid.load(std::memory_order_relaxed);  // its own while counted
+  const long ret = kernel::tgkill(pid, tid, signum);                  // [signal: kill]
+  if (ret < 0 && raised) interrupt::clear(self->interrupt);  // leave things as they were
+  // Release: the thread's drain sees the request (and its clear) before it
+  // consumes. The last one out wakes a thread that waits to end.
+  if (self->signallers.fetch_sub(1, std::memory_order_release) ==  // [signal: leave]
+      (control::kEnding | 1))
+    kernel::futex_wake(&self->signallers, 1);
+  if (ret < 0) return errors::cant_signal_thread(ret);
+  return {};
+}
+
+}  // namespace
+
+Result<void> Thread::interrupt(int signum) noexcept {
+  Control* self = control_of(control_);
+  if (self == nullptr) return errors::kInterruptEmpty;
+  if (signum < 1 || signum > kernel::kMaxSignal) return errors::kSignalOutOfRange;
+  if ((state_.load(std::memory_order_acquire) & kJoined) != 0) return {};  // ended
+  if (in_fork_child(pid_)) return {};  // its thread is not in this process
+  // Python's rule, as interrupt_main: a signal nobody handles is not
+  // simulated.
+  kernel::Sigaction action{};
+  if (long ret = kernel::rt_sigaction(signum, nullptr, &action); ret < 0)
+    return errors::cant_signal_thread(ret);
+  if (action.handler == kernel::kSigDfl || action.handler == kernel::kSigIgn) return {};
+  if (!enter(state_)) return {};  // joined, or a joiner saw it end
+  Result<void> sent = signal_thread(self, pid_, signum);
+  leave(state_, false);  // reclaiming is join's or the destructor's
+  return sent;
 }
 
 }  // namespace rawthread

@@ -74,9 +74,26 @@ constexpr bool add(std::size_t& sum, std::size_t a, std::size_t b) {
   // it would skip what follows.)
   self->tag = control::ending_tag_for(self);
   std::atomic_signal_fence(std::memory_order_seq_cst);
+  // No Thread::interrupt may be between its request and its tgkill as the
+  // thread goes on towards its exit: the request would outlive the consume
+  // below, and the tid the signal goes to could be another thread's once
+  // this one is gone. So new ones are kept out and those in flight waited
+  // for ([signal: ending], [signal: drain]); a signal they sent is either
+  // handled here or dies with the thread.
+  // The thread that called fork(), running on in the child, has a copy of
+  // the count: the calls it counts are the parent's, and nothing in the
+  // child will count them out (nor can a handle of the parent's reach this
+  // copy: Thread::interrupt does nothing in a fork's child). A system call,
+  // so made only when calls are in.
+  std::uint32_t in_flight = self->signallers.fetch_or(control::kEnding, std::memory_order_acq_rel);
+  if ((in_flight & ~control::kEnding) != 0 && detail::forked_away(self)) in_flight = 0;
+  while ((in_flight & ~control::kEnding) != 0) {
+    kernel::futex_wait(&self->signallers, in_flight | control::kEnding, nullptr);
+    in_flight = self->signallers.load(std::memory_order_acquire);
+  }
   // A request no acquire consumed dies with the thread: left raised, it would
   // keep every acquire in the process off its inline path.
-  interrupt::consume(self->interrupt);
+  interrupt::consume(self->interrupt);  // [signal: consume]
   // A joinable thread whose handle still exists leaves its mapping to it.
   // One exchange decides against the handle's detach: whoever comes second
   // reclaims. The kernel clears the tid and wakes joiners once this thread

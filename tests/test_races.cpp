@@ -7,7 +7,8 @@
 //    ends interrupted, none runs to its timeout (src/interrupt.hpp: the
 //    request collapses the wait's deadline, so no moment loses it);
 //  - the same with a handler that calls request_interrupt(), the signal sent
-//    with tgkill at random moments;
+//    with tgkill at random moments; and again against the start of a
+//    rawthread::sleep(5.0);
 //  - four threads counting under one Lock, with untimed and short timed
 //    acquires, while another thread sends them SIGUSR1 as fast as it can:
 //    the count is exact, no timed acquire ends early, none is interrupted.
@@ -183,10 +184,10 @@ struct Calibration {
 };
 
 // Measures on the main thread. `send_to_self()` makes a request for the main
-// thread (and runs the handler); a blocking acquire of the held `lock` must
-// then return interrupted at once.
-template <class SendToSelf>
-Calibration calibrate(Lock& lock, SendToSelf send_to_self) {
+// thread (and runs the handler); the blocking call `blocking()` (an acquire
+// of a held lock, a sleep) must then return interrupted at once.
+template <class Blocking, class SendToSelf>
+Calibration calibrate(Blocking blocking, SendToSelf send_to_self) {
   Calibration c;
   constexpr long kTurns = 200000;
   std::int64_t best = INT64_MAX;
@@ -207,7 +208,7 @@ Calibration calibrate(Lock& lock, SendToSelf send_to_self) {
     std::int64_t t0 = now_ns();
     send_to_self();
     send.push_back(now_ns() - t0);
-    Result<bool> r = lock.acquire(true, 5.0);
+    Result<bool> r = blocking();
     EXPECT_TRUE(!r.has_value() && r.error().kind == Errc::interrupted)
         << "calibration: a request made by the main thread for itself was not consumed";
   }
@@ -255,9 +256,11 @@ struct Outcome {
 };
 
 // The main thread's side: runs race.n iterations against the sender (started
-// by the caller). Stops at the first acquire that does not end interrupted
-// well before its timeout, or a sender that does not answer in time.
-Outcome drive(Race& race, Lock& lock) {
+// by the caller). Stops at the first blocking call (`blocking()`: an acquire
+// of a held lock, or a sleep, for 5 s) that does not end interrupted well
+// before its timeout, or a sender that does not answer in time.
+template <class Blocking>
+Outcome drive(Race& race, Blocking blocking) {
   Outcome out;
   out.elapsed.reserve(race.n);
   const std::int64_t start = now_ns();
@@ -277,14 +280,14 @@ Outcome drive(Race& race, Lock& lock) {
     }
     spin(race.main_spins[i]);
     std::int64_t t0 = now_ns();
-    Result<bool> r = lock.acquire(true, 5.0);
+    Result<bool> r = blocking();
     std::int64_t t1 = now_ns();
     bool slept = voluntary_switches() > switches;
     out.elapsed.push_back(t1 - t0);
 
     bool interrupted = !r.has_value() && r.error().kind == Errc::interrupted;
     if (!interrupted || t1 - t0 > rt_test::to_ns(2.5)) {
-      ADD_FAILURE() << "iteration " << i << ": acquire(true, 5.0) returned "
+      ADD_FAILURE() << "iteration " << i << ": the 5 s blocking call returned "
                     << (r.has_value() ? (*r ? "true" : "false")
                                       : rawthread::name(r.error().kind))
                     << " after " << static_cast<double>(t1 - t0) / 1e6
@@ -355,8 +358,9 @@ TEST_F(RacesTest, InterruptMainAgainstTheStartOfAnAcquire) {
   static Lock lock;
   static Race race;
   ASSERT_TRUE(lock.try_lock());
+  auto acquire_held = [] { return lock.acquire(true, 5.0); };
 
-  Calibration c = calibrate(lock, [] { (void)interrupt_main(SIGUSR1); });
+  Calibration c = calibrate(acquire_held, [] { (void)interrupt_main(SIGUSR1); });
   g_handler_runs = 0;
   constexpr std::uint64_t kSeed = 20240601;
   race.reset(10000);  // under QEMU too: each round is short
@@ -377,7 +381,7 @@ TEST_F(RacesTest, InterruptMainAgainstTheStartOfAnAcquire) {
   // for good: then the lock is released, the acquire returns true, and the
   // iteration fails.
   rt_test::Watchdog dog(120.0, [] { rt_test::rescue_lock(lock); });
-  Outcome out = drive(race, lock);
+  Outcome out = drive(race, acquire_held);
   dog.dismiss();
   EXPECT_FALSE(dog.fired());
   race.go = -1;
@@ -398,9 +402,10 @@ TEST_F(RacesTest, HandlerRequestAgainstTheStartOfAnAcquire) {
   static Lock lock;
   static Race race;
   ASSERT_TRUE(lock.try_lock());
+  auto acquire_held = [] { return lock.acquire(true, 5.0); };
   const long tid = main_tid_;
 
-  Calibration c = calibrate(lock, [tid] { rt_test::tgkill_main(tid, SIGUSR1); });
+  Calibration c = calibrate(acquire_held, [tid] { rt_test::tgkill_main(tid, SIGUSR1); });
   g_handler_runs = 0;
   constexpr std::uint64_t kSeed = 7777;
   race.reset(10000);  // under QEMU too: each round is short
@@ -416,7 +421,7 @@ TEST_F(RacesTest, HandlerRequestAgainstTheStartOfAnAcquire) {
   });
   pins.pin_main();
   rt_test::Watchdog dog(120.0, [] { rt_test::rescue_lock(lock); });  // as above
-  Outcome out = drive(race, lock);
+  Outcome out = drive(race, acquire_held);
   dog.dismiss();
   EXPECT_FALSE(dog.fired());
   race.go = -1;
@@ -425,6 +430,45 @@ TEST_F(RacesTest, HandlerRequestAgainstTheStartOfAnAcquire) {
   EXPECT_EQ(out.done, race.n);
   EXPECT_TRUE(lock.locked());
   EXPECT_TRUE(lock.release().has_value());
+  rt_test::expect_no_pending_request();
+}
+
+// rawthread::sleep (issue 15): the same race against the start of a
+// sleep(5.0), whose wait is the acquire's on a word nobody releases. A
+// request that lands just before the futex call must still end it.
+TEST_F(RacesTest, HandlerRequestAgainstTheStartOfASleep) {
+  rt_test::SignalGuard usr1(SIGUSR1, stamp_and_request);
+  ASSERT_TRUE(usr1.ok());
+  static Race race;
+  const long tid = main_tid_;
+  // The result of a sleep as an acquire's: false when it ran its time out.
+  auto sleep_5s = []() -> Result<bool> {
+    Result<void> r = rawthread::sleep(5.0);
+    if (r) return false;
+    return r.error();
+  };
+
+  Calibration c = calibrate(sleep_5s, [tid] { rt_test::tgkill_main(tid, SIGUSR1); });
+  g_handler_runs = 0;
+  constexpr std::uint64_t kSeed = 1515;
+  race.reset(10000);  // under QEMU too: each round is short
+  draw_schedule(race, c, kSeed, /*both_signals=*/false);
+
+  StopSender stop{race};
+  PinApart pins;
+  pins.pin_next_thread();
+  rt_test::HelperThread sender([tid] {
+    sender_loop(
+        race, [tid](int signum) { return rt_test::tgkill_main(tid, signum) == 0; },
+        [] { return now_ns(); });
+  });
+  pins.pin_main();
+  // Each sleep is 5 s: a lost request costs one iteration 5 s, and fails it.
+  Outcome out = drive(race, sleep_5s);
+  race.go = -1;
+  sender.join();
+  report("sleep races", out, c, kSeed);
+  EXPECT_EQ(out.done, race.n);
   rt_test::expect_no_pending_request();
 }
 

@@ -72,7 +72,17 @@
   X(NULL_ARGUMENT, kNullArgument, value_error, NONE,                                               \
     "argument must not be null")                /* C only: a pointer it needs was NULL */          \
   X(LOCK_WAIT_FAILED, lock_wait_failed, thread_error, CALL,                                        \
-    "lock wait failed")                         /* a futex error the lock protocol never causes */
+    "lock wait failed")                         /* a futex error the lock protocol never causes */ \
+  X(INTERRUPT_EMPTY, kInterruptEmpty, thread_error, NONE,                                          \
+    "cannot interrupt thread before it is started")                                                \
+  X(CANT_SIGNAL_THREAD, cant_signal_thread, thread_error, CALL,                                    \
+    "can't signal the thread")                 /* Thread::interrupt's tgkill failed */              \
+  X(SLEEP_INTERRUPTED, kSleepInterrupted, interrupted, EINTR,                                      \
+    "sleep interrupted")                        /* a handler requested an interrupt */             \
+  X(SLEEP_FAILED, sleep_failed, thread_error, CALL,                                                \
+    "sleep failed")                             /* the kernel refused the wait (seccomp) */        \
+  X(JOIN_INTERRUPTED, kJoinInterrupted, interrupted, EINTR,                                        \
+    "join interrupted")                         /* a handler requested an interrupt */
 /* clang-format on */
 
 #endif /* RAWTHREAD_ERROR_LIST_H */

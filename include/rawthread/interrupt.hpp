@@ -9,11 +9,15 @@
 //
 // A request that finds no acquire in progress stays pending and ends the
 // thread's next blocking acquire (blocking == true, timed or not) at once.
-// Only a blocking acquire consumes a request; acquire(false), lock(),
-// try_lock(), try_lock_for() and try_lock_until() leave it pending.
+// The other interruptible waits, Thread::join (rawthread/joinable.hpp) and
+// rawthread::sleep (rawthread/sleep.hpp), consume it in the same way; the
+// rest leave it pending: acquire(false), lock(), try_lock(), try_lock_for()
+// and try_lock_until().
 //
 // Interrupts are kept for the main thread and for threads rawthread started;
 // in a thread started by some other library, request_interrupt does nothing.
+// Thread::interrupt (rawthread/joinable.hpp) is interrupt_main for a thread
+// rawthread started.
 #pragma once
 
 #include <rawthread/result.hpp>

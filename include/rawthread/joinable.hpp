@@ -58,8 +58,38 @@ class Thread {
   //   value_error    "timeout value must be a non-negative number"
   //   overflow_error "timeout value is too large"  (timeout > TIMEOUT_MAX)
   //   thread_error   "cannot join current thread"
-  // A signal handler that runs meanwhile does not end the wait.
+  //   interrupted    "join interrupted"
+  // The wait is interruptible as a blocking Lock::acquire is
+  // (rawthread/interrupt.hpp): an interrupt request for the joining thread,
+  // pending when join is called or arriving during the wait, is consumed and
+  // ends it with Errc::interrupted; the thread is then neither joined nor
+  // detached, and a later join or the destructor deals with it. A signal
+  // handler that runs meanwhile without requesting an interrupt does not end
+  // the wait. A pending request ends even a join that would not wait (the
+  // thread has ended), unless the handle was joined already.
   Result<bool> join(double timeout = -1) noexcept;
+
+  // interrupt_main's rules, for this thread: requests an interrupt for it
+  // and sends it `signum` (tgkill), so that its handler runs and its blocking
+  // call in progress (Lock::acquire, RLock::acquire, join, sleep) returns
+  // Errc::interrupted; with none in progress the request stays pending for
+  // its next one. Does nothing, successfully, when the signal's disposition
+  // is SIG_DFL or SIG_IGN, or when the thread has ended (or is ending: past
+  // its function, it has no blocking call left to interrupt). Safe against
+  // the thread ending meanwhile: the signal never reaches another thread
+  // that was given the same tid. Any number of threads may interrupt, join
+  // and query one handle at once. Errors, in order:
+  //   thread_error   "cannot interrupt thread before it is started"  (empty
+  //                  handle)
+  //   value_error    "signal number out of range"  (signum outside 1..64)
+  //   thread_error   "can't signal the thread"  (rt_sigaction or tgkill
+  //                  failed, e.g. EAGAIN for a real-time signal whose queue
+  //                  is full; sys_errno is the errno; no request is left)
+  // In a child of fork(), the handle's thread is not there: it does nothing.
+  // The dummy backend: the thread has ended by the time the handle exists,
+  // so it does nothing (after the same argument checks). Not
+  // async-signal-safe. The default, 2, is SIGINT on every Linux architecture.
+  Result<void> interrupt(int signum = 2) noexcept;
 
  private:
   template <class F, class... Args>

@@ -9,6 +9,7 @@
 //   start_new_thread, ...    threads, stack_size       <rawthread/thread.hpp>
 //   interrupt_main, ...      interruptible acquires    <rawthread/interrupt.hpp>
 //   Thread, start_joinable_thread  joinable threads    <rawthread/joinable.hpp>
+//   sleep                    interruptible sleep       <rawthread/sleep.hpp>
 //   sys::sleep, ...          signals, clock, fds       <rawthread/sys.hpp>
 //   RAWTHREAD_VERSION_MAJOR, ... the version (macros)  <rawthread/version.h>
 //
@@ -33,6 +34,7 @@
 #include <rawthread/lock.hpp>
 #include <rawthread/result.hpp>
 #include <rawthread/rlock.hpp>
+#include <rawthread/sleep.hpp>
 #include <rawthread/sys.hpp>
 #include <rawthread/thread.hpp>
 #include <rawthread/timeout.hpp>

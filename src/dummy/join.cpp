@@ -4,6 +4,8 @@
 #include <rawthread/joinable.hpp>
 
 #include "errors.hpp"
+#include "interrupt.hpp"
+#include "kernel.hpp"
 
 namespace rawthread {
 
@@ -30,7 +32,18 @@ bool Thread::is_done() const noexcept { return control_ != nullptr; }
 Result<bool> Thread::join(double timeout) noexcept {
   if (control_ == nullptr) return errors::kJoinEmpty;
   if (const Error* bad = errors::bad_timeout(timeout)) return *bad;
+  // As the real backend's join of a thread that has ended: a pending
+  // request still ends it.
+  if (interrupt::consume_own()) return errors::kJoinInterrupted;
   return true;
+}
+
+// The thread ended before its handle existed (_dummy_thread): nothing to
+// interrupt, once the arguments pass the real backend's checks.
+Result<void> Thread::interrupt(int signum) noexcept {
+  if (control_ == nullptr) return errors::kInterruptEmpty;
+  if (signum < 1 || signum > kernel::kMaxSignal) return errors::kSignalOutOfRange;
+  return {};
 }
 
 }  // namespace rawthread

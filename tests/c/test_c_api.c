@@ -141,6 +141,12 @@ static const struct {
      RAWTHREAD_INTERRUPTED},
     {RAWTHREAD_E_NULL_ARGUMENT, 19, "argument must not be null", RAWTHREAD_VALUE_ERROR},
     {RAWTHREAD_E_LOCK_WAIT_FAILED, 20, "lock wait failed", RAWTHREAD_THREAD_ERROR},
+    {RAWTHREAD_E_INTERRUPT_EMPTY, 21, "cannot interrupt thread before it is started",
+     RAWTHREAD_THREAD_ERROR},
+    {RAWTHREAD_E_CANT_SIGNAL_THREAD, 22, "can't signal the thread", RAWTHREAD_THREAD_ERROR},
+    {RAWTHREAD_E_SLEEP_INTERRUPTED, 23, "sleep interrupted", RAWTHREAD_INTERRUPTED},
+    {RAWTHREAD_E_SLEEP_FAILED, 24, "sleep failed", RAWTHREAD_THREAD_ERROR},
+    {RAWTHREAD_E_JOIN_INTERRUPTED, 25, "join interrupted", RAWTHREAD_INTERRUPTED},
 };
 #define EVERY_CODE_COUNT (sizeof every_code / sizeof every_code[0])
 
@@ -616,6 +622,77 @@ static void test_interrupt_main_ends_a_wait(void) {
   CHECK(wait_threads(0, 60));
 }
 
+/* ---- rawthread_thread_interrupt, rawthread_sleep ------------------------------ */
+
+static atomic_int usr1_runs;
+static void on_usr1(int signum) {
+  (void)signum;
+  atomic_fetch_add(&usr1_runs, 1);
+}
+
+/* Sleeps up to 60 s and records the code (+ 1000, so 0 means "not yet"). */
+static atomic_int sleeper_code;
+static void sleep_a_minute(void* arg) {
+  (void)arg;
+  atomic_store(&sleeper_code, 1000 + rawthread_sleep(60));
+}
+
+static void test_sleep(void) {
+  CHECK_ERROR(rawthread_sleep(-2), RAWTHREAD_E_NEGATIVE_TIMEOUT);
+  CHECK_ERROR(rawthread_sleep(RAWTHREAD_TIMEOUT_MAX * 2), RAWTHREAD_E_TIMEOUT_TOO_LARGE);
+  double start = now();
+  CHECK_ERROR(rawthread_sleep(0.05), 0);
+  CHECK(now() - start >= 0.05);
+  /* A pending request ends it at once, and is consumed. */
+  rawthread_request_interrupt();
+  start = now();
+  CHECK_ERROR(rawthread_sleep(60), RAWTHREAD_E_SLEEP_INTERRUPTED);
+  CHECK(now() - start < 30);
+  CHECK(rawthread_error_kind(RAWTHREAD_E_SLEEP_INTERRUPTED) == RAWTHREAD_INTERRUPTED);
+  CHECK(rawthread_last_errno() == EINTR);
+  CHECK_ERROR(rawthread_sleep(0.01), 0);
+}
+
+static void test_thread_interrupt(void) {
+  rawthread_thread thread = RAWTHREAD_THREAD_INIT, copy;
+  CHECK_ERROR(rawthread_thread_interrupt(NULL, SIGUSR1), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_thread_interrupt(&thread, SIGUSR1), RAWTHREAD_E_INTERRUPT_EMPTY);
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_handler = on_usr1; /* no SA_RESTART, as Python installs handlers */
+  sigemptyset(&action.sa_mask);
+  CHECK(sigaction(SIGUSR1, &action, NULL) == 0);
+  atomic_store(&usr1_runs, 0);
+  atomic_store(&sleeper_code, 0);
+  if (RAWTHREAD_TEST_DUMMY) {
+    /* The function ran to its end inside the start: nothing to interrupt,
+     * so a real minute's sleep it was not. Argument checks still apply. */
+    CHECK_ERROR(rawthread_start_joinable_thread(&thread, count_run, &copied_ran), 0);
+  } else {
+    /* Sent before the sleep began or during it: either way it ends it. */
+    CHECK_ERROR(rawthread_start_joinable_thread(&thread, sleep_a_minute, NULL), 0);
+  }
+  copy = thread;
+  CHECK_ERROR(rawthread_thread_interrupt(&copy, SIGUSR1), RAWTHREAD_E_HANDLE_COPIED);
+  CHECK_ERROR(rawthread_thread_interrupt(&thread, 0), RAWTHREAD_E_SIGNAL_OUT_OF_RANGE);
+  CHECK_ERROR(rawthread_thread_interrupt(&thread, 65), RAWTHREAD_E_SIGNAL_OUT_OF_RANGE);
+  CHECK_ERROR(rawthread_thread_interrupt(&thread, SIGUSR1), 0);
+  bool joined = false;
+  CHECK_ERROR(rawthread_join(&thread, 60, &joined), 0);
+  CHECK(joined);
+  if (!RAWTHREAD_TEST_DUMMY) {
+    CHECK(atomic_load(&sleeper_code) == 1000 + RAWTHREAD_E_SLEEP_INTERRUPTED);
+    CHECK(atomic_load(&usr1_runs) == 1);
+  } else {
+    CHECK(atomic_load(&usr1_runs) == 0);
+  }
+  /* Ended and joined: nothing to do, successfully. */
+  CHECK_ERROR(rawthread_thread_interrupt(&thread, SIGUSR1), 0);
+  rawthread_detach(&thread);
+  signal(SIGUSR1, SIG_DFL);
+  CHECK(wait_threads(0, 60));
+}
+
 /* ---- rawthread_last_errno ---------------------------------------------------- */
 
 /* Whether scripts/test runs this under valgrind (set by main: thread
@@ -904,6 +981,8 @@ int main(void) {
       {"at_fork_reinit_in_a_forked_child", test_at_fork_reinit_in_a_forked_child},
       {"stack_size", test_stack_size},
       {"interrupt_main_ends_a_wait", test_interrupt_main_ends_a_wait},
+      {"sleep", test_sleep},
+      {"thread_interrupt", test_thread_interrupt},
       {"unknown_codes", test_unknown_codes},
       {"null_arguments_change_nothing", test_null_arguments_change_nothing},
       {"last_errno_follows_the_last_error", test_last_errno_follows_the_last_error},
