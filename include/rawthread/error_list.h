@@ -72,7 +72,14 @@
   X(NULL_ARGUMENT, kNullArgument, value_error, NONE,                                               \
     "argument must not be null")                /* C only: a pointer it needs was NULL */          \
   X(LOCK_WAIT_FAILED, lock_wait_failed, thread_error, CALL,                                        \
-    "lock wait failed")                         /* a futex error the lock protocol never causes */
+    "lock wait failed")                         /* a futex error the lock protocol never causes */ \
+  /* Semaphore and BoundedSemaphore (rawthread/semaphore.hpp):                                  */ \
+  X(RELEASE_NONE, kReleaseNone, value_error, NONE,                                                 \
+    "n must be one or more")                    /* release(0) */                                   \
+  X(SEMAPHORE_OVERFLOW, kSemaphoreOverflow, overflow_error, NONE,                                  \
+    "semaphore value would exceed UINT32_MAX")                                                     \
+  X(RELEASED_TOO_MANY, kReleasedTooMany, value_error, NONE,                                        \
+    "Semaphore released too many times")        /* BoundedSemaphore: above the initial value */
 /* clang-format on */
 
 #endif /* RAWTHREAD_ERROR_LIST_H */
