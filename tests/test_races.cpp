@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <random>
+#include <type_traits>
 
 #include "support.hpp"
 
@@ -185,8 +186,14 @@ struct Calibration {
 // Measures on the main thread. `send_to_self()` makes a request for the main
 // thread (and runs the handler); a blocking acquire of the held `lock` must
 // then return interrupted at once.
-template <class SendToSelf>
-Calibration calibrate(Lock& lock, SendToSelf send_to_self) {
+// The blocking call a race interrupts, on a held Lock, an empty Semaphore or
+// a clear Event: each must end interrupted long before its 5 s.
+Result<bool> blocking_call(Lock& lock) { return lock.acquire(true, 5.0); }
+Result<bool> blocking_call(Semaphore& sem) { return sem.acquire(true, 5.0); }
+Result<bool> blocking_call(Event& event) { return event.wait(5.0); }
+
+template <class Waitable, class SendToSelf>
+Calibration calibrate(Waitable& lock, SendToSelf send_to_self) {
   Calibration c;
   constexpr long kTurns = 200000;
   std::int64_t best = INT64_MAX;
@@ -207,7 +214,7 @@ Calibration calibrate(Lock& lock, SendToSelf send_to_self) {
     std::int64_t t0 = now_ns();
     send_to_self();
     send.push_back(now_ns() - t0);
-    Result<bool> r = lock.acquire(true, 5.0);
+    Result<bool> r = blocking_call(lock);
     EXPECT_TRUE(!r.has_value() && r.error().kind == Errc::interrupted)
         << "calibration: a request made by the main thread for itself was not consumed";
   }
@@ -257,7 +264,8 @@ struct Outcome {
 // The main thread's side: runs race.n iterations against the sender (started
 // by the caller). Stops at the first acquire that does not end interrupted
 // well before its timeout, or a sender that does not answer in time.
-Outcome drive(Race& race, Lock& lock) {
+template <class Waitable>
+Outcome drive(Race& race, Waitable& lock) {
   Outcome out;
   out.elapsed.reserve(race.n);
   const std::int64_t start = now_ns();
@@ -277,7 +285,7 @@ Outcome drive(Race& race, Lock& lock) {
     }
     spin(race.main_spins[i]);
     std::int64_t t0 = now_ns();
-    Result<bool> r = lock.acquire(true, 5.0);
+    Result<bool> r = blocking_call(lock);
     std::int64_t t1 = now_ns();
     bool slept = voluntary_switches() > switches;
     out.elapsed.push_back(t1 - t0);
@@ -426,6 +434,66 @@ TEST_F(RacesTest, HandlerRequestAgainstTheStartOfAnAcquire) {
   EXPECT_TRUE(lock.locked());
   EXPECT_TRUE(lock.release().has_value());
   rt_test::expect_no_pending_request();
+}
+
+// The race of InterruptMainAgainstTheStartOfAnAcquire, against a
+// Semaphore's acquire and an Event's wait: the same wait loop, so the same
+// guarantee, checked on each.
+template <class Waitable>
+void interrupt_main_races(Waitable& waitable, const char* what, std::uint64_t seed) {
+  rt_test::SignalGuard usr1(SIGUSR1, stamp), intr(SIGINT, stamp);
+  ASSERT_TRUE(usr1.ok() && intr.ok());
+  static Race race;
+  Calibration c = calibrate(waitable, [] { (void)interrupt_main(SIGUSR1); });
+  g_handler_runs = 0;
+  race.reset(10000);  // under QEMU too: each round is short
+  draw_schedule(race, c, seed, /*both_signals=*/true);
+
+  StopSender stop{race};
+  PinApart pins;
+  pins.pin_next_thread();
+  Race* shared = &race;
+  auto started = start_new_thread([shared] {
+    sender_loop(
+        *shared, [](int signum) { return interrupt_main(signum).has_value(); },
+        [] { return *rawthread::sys::monotonic_ns(); });
+  });
+  pins.pin_main();
+  ASSERT_TRUE(started.has_value()) << started.error().message;
+  static Waitable* rescued;
+  rescued = &waitable;
+  // A wait that lost its deadline would last for good: the watchdog ends it
+  // (a token, the flag), and the iteration fails.
+  rt_test::Watchdog dog(120.0, [] {
+    if constexpr (std::is_same_v<Waitable, Event>) {
+      rescued->set();
+    } else {
+      (void)rescued->release();
+    }
+    rt_test::wake_all(rescued);
+  });
+  Outcome out = drive(race, waitable);
+  dog.dismiss();
+  EXPECT_FALSE(dog.fired());
+  race.go = -1;
+  EXPECT_TRUE(rt_test::wait_for([] { return race.sender_done.load(); }));
+  report(what, out, c, seed);
+  EXPECT_EQ(out.done, race.n);
+  rt_test::expect_no_pending_request();
+}
+
+TEST_F(RacesTest, InterruptMainAgainstTheStartOfASemaphoreAcquire) {
+  RT_REQUIRES_CONCURRENCY();  // the sender thread spins while main waits
+  static Semaphore sem(0);
+  interrupt_main_races(sem, "semaphore interrupt_main races", 20261202);
+  EXPECT_TRUE(rt_test::is_false(sem.acquire(false))) << "an interrupted acquire took a token";
+}
+
+TEST_F(RacesTest, InterruptMainAgainstTheStartOfAnEventWait) {
+  RT_REQUIRES_CONCURRENCY();  // the sender thread spins while main waits
+  static Event event;
+  interrupt_main_races(event, "event interrupt_main races", 1350200);
+  EXPECT_FALSE(event.is_set());
 }
 
 // ------------------------------------------------ a signal storm through a contended lock
