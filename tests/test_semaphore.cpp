@@ -334,21 +334,42 @@ TEST_F(SemaphoreTest, ReleasePastUint32MaxOverflows) {
   EXPECT_TRUE(full.release().has_value());
 }
 
+// The voluntary context switches of thread `tid` so far (a futex sleep is
+// one each time it sleeps); -1 if unreadable. Main thread only.
+long voluntary_switches(long tid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/task/%ld/status", tid);
+  FILE* status = std::fopen(path, "re");
+  if (status == nullptr) return -1;
+  long switches = -1;
+  char line[256];
+  while (std::fgets(line, sizeof line, status) != nullptr)
+    if (std::sscanf(line, "voluntary_ctxt_switches: %ld", &switches) == 1) break;
+  std::fclose(status);
+  return switches;
+}
+
 // release(n) wakes at most n of the waiters (no herd): with 4 asleep,
-// release(2) lets exactly 2 through, and the others stay asleep.
+// release(2) lets exactly 2 through, and the other 2 never leave their
+// sleep (their context switch counts do not move).
 TEST_F(SemaphoreTest, ReleaseNWakesAtMostN) {
   RT_REQUIRES_CONCURRENCY();
   static Semaphore sem(0);
   static std::atomic<int> started, got, done;
-  started = got = done = 0;
   static std::atomic<long> tid_of[4];
+  static std::atomic<bool> got_one[4];
+  started = got = done = 0;
   for (int i = 0; i < 4; ++i) {
     tid_of[i] = 0;
+    got_one[i] = false;
     auto r = start_new_thread(
         [](int me) {
           tid_of[me] = get_native_id();
           started.fetch_add(1);
-          if (is_true(sem.acquire())) got.fetch_add(1);
+          if (is_true(sem.acquire())) {
+            got_one[me] = true;
+            got.fetch_add(1);
+          }
           done.fetch_add(1);
         },
         i);
@@ -356,6 +377,8 @@ TEST_F(SemaphoreTest, ReleaseNWakesAtMostN) {
   }
   ASSERT_TRUE(wait_for([] { return started.load() == 4; }));
   for (auto& t : tid_of) EXPECT_TRUE(rt_test::wait_until_sleeping(t.load()));
+  long before[4];
+  for (int i = 0; i < 4; ++i) before[i] = voluntary_switches(tid_of[i].load());
   rt_test::Watchdog dog(60.0, [] {
     (void)sem.release(10);
     rt_test::wake_all(&sem);
@@ -364,9 +387,14 @@ TEST_F(SemaphoreTest, ReleaseNWakesAtMostN) {
   EXPECT_TRUE(wait_for([] { return got.load() == 2; }));
   rt_test::sleep_ms(100);
   EXPECT_EQ(got.load(), 2);
-  int sleeping = 0;
-  for (auto& t : tid_of) sleeping += rt_test::thread_state(t.load()) == 'S';
-  EXPECT_GE(sleeping, 2);
+  int still_asleep = 0;
+  for (int i = 0; i < 4; ++i) {
+    if (got_one[i].load()) continue;
+    ++still_asleep;
+    EXPECT_EQ(voluntary_switches(tid_of[i].load()), before[i])
+        << "a waiter release(2) did not let through was woken";
+  }
+  EXPECT_EQ(still_asleep, 2);
   EXPECT_TRUE(sem.release(2).has_value());
   EXPECT_TRUE(wait_for([] { return done.load() == 4; }));
   dog.dismiss();
