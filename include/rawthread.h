@@ -211,6 +211,61 @@ unsigned rawthread_rlock_recursion_count(const rawthread_rlock* lock);
 /* NULL: does nothing. */
 void rawthread_rlock_at_fork_reinit(rawthread_rlock* lock);
 
+/* ---- Semaphores and events -------------------------------------------------- */
+
+/* rawthread::Semaphore: a 32-bit value (0 .. UINT32_MAX) and a count of
+ * sleepers in one 64-bit word. RAWTHREAD_SEMAPHORE_INIT(value) or
+ * rawthread_semaphore_init set it up; a zeroed one is a Semaphore(0). */
+typedef struct rawthread_semaphore {
+  RAWTHREAD_ALIGNAS(8) uint64_t opaque;
+} rawthread_semaphore;
+#define RAWTHREAD_SEMAPHORE_INIT(value) {(uint64_t)(uint32_t)(value)}
+
+/* rawthread::BoundedSemaphore: a release above the initial value fails. */
+typedef struct rawthread_bounded_semaphore {
+  RAWTHREAD_ALIGNAS(8) uint64_t opaque;
+  uint32_t opaque_initial;
+} rawthread_bounded_semaphore;
+#define RAWTHREAD_BOUNDED_SEMAPHORE_INIT(value) {(uint64_t)(uint32_t)(value), (uint32_t)(value)}
+
+/* Sets up a semaphore with `value`, as its static initialiser would: only
+ * while no thread uses it. */
+int rawthread_semaphore_init(rawthread_semaphore* sem, unsigned value);
+/* Python's acquire(blocking, timeout), with rawthread_lock_acquire's
+ * arguments and errors (RAWTHREAD_E_INTERRUPTED, RAWTHREAD_E_LOCK_WAIT_FAILED
+ * and, in the dummy backend, RAWTHREAD_E_WOULD_DEADLOCK included); *acquired
+ * (when not NULL) tells whether one was taken. */
+int rawthread_semaphore_acquire(rawthread_semaphore* sem, bool blocking, double timeout,
+                                bool* acquired);
+/* Adds n and wakes at most n waiters. Async-signal-safe.
+ * RAWTHREAD_E_RELEASE_NONE: n == 0; RAWTHREAD_E_SEMAPHORE_OVERFLOW: the value
+ * would pass UINT32_MAX. Nothing changes on an error. */
+int rawthread_semaphore_release(rawthread_semaphore* sem, unsigned n);
+
+int rawthread_bounded_semaphore_init(rawthread_bounded_semaphore* sem, unsigned value);
+int rawthread_bounded_semaphore_acquire(rawthread_bounded_semaphore* sem, bool blocking,
+                                        double timeout, bool* acquired);
+/* As rawthread_semaphore_release; RAWTHREAD_E_RELEASED_TOO_MANY: the value
+ * would pass the initial value. */
+int rawthread_bounded_semaphore_release(rawthread_bounded_semaphore* sem, unsigned n);
+
+/* rawthread::Event: one futex word. Zero is a clear event. */
+typedef struct rawthread_event {
+  RAWTHREAD_ALIGNAS(4) unsigned char opaque[4];
+} rawthread_event;
+#define RAWTHREAD_EVENT_INIT {{0}}
+
+/* Whether it is set; false for NULL. Async-signal-safe. */
+bool rawthread_event_is_set(const rawthread_event* event);
+/* Sets it and wakes every waiter / clears it. Async-signal-safe. */
+int rawthread_event_set(rawthread_event* event);
+int rawthread_event_clear(rawthread_event* event);
+/* Python's wait(timeout): *set (when not NULL) is true once it was set, even
+ * if cleared right after, false on timeout. rawthread_lock_acquire's errors
+ * for a blocking call (RAWTHREAD_E_INTERRUPTED included; in the dummy
+ * backend, RAWTHREAD_E_WOULD_DEADLOCK for an untimed wait on a clear event). */
+int rawthread_event_wait(rawthread_event* event, double timeout, bool* set);
+
 /* ---- Interrupts ------------------------------------------------------------- */
 
 /* Async-signal-safe: a handler calls it to make the acquire it cut short

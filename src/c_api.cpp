@@ -26,6 +26,11 @@ using namespace rawthread;
 static_assert(sizeof(rawthread_lock) == sizeof(Lock) && alignof(rawthread_lock) == alignof(Lock));
 static_assert(sizeof(rawthread_rlock) == sizeof(RLock) &&
               alignof(rawthread_rlock) == alignof(RLock));
+static_assert(sizeof(rawthread_semaphore) == sizeof(Semaphore) &&
+              alignof(rawthread_semaphore) == alignof(Semaphore));
+static_assert(sizeof(rawthread_bounded_semaphore) == sizeof(BoundedSemaphore) &&
+              alignof(rawthread_bounded_semaphore) == alignof(BoundedSemaphore));
+static_assert(sizeof(rawthread_event) == sizeof(Event) && alignof(rawthread_event) == alignof(Event));
 static_assert(sizeof(rawthread_thread) >= sizeof(Thread) + sizeof(void*) &&
               alignof(rawthread_thread) >= alignof(Thread));
 static_assert(sizeof(rawthread_ident) == sizeof(Ident));
@@ -272,6 +277,56 @@ unsigned rawthread_rlock_recursion_count(const rawthread_rlock* lock) {
 }
 void rawthread_rlock_at_fork_reinit(rawthread_rlock* lock) {
   if (lock != nullptr) as<RLock>(lock)->at_fork_reinit();
+}
+
+// init constructs the object in place: the bytes the static initialiser
+// writes (the value in the word's low half, no sleepers; the bound).
+int rawthread_semaphore_init(rawthread_semaphore* sem, unsigned value) {
+  if (sem == nullptr) return null_argument();
+  new (sem) Semaphore(value);
+  return RAWTHREAD_OK;
+}
+int rawthread_semaphore_acquire(rawthread_semaphore* sem, bool blocking, double timeout,
+                                bool* acquired) {
+  if (sem == nullptr) return null_argument();
+  return put(as<Semaphore>(sem)->acquire(blocking, timeout), acquired);
+}
+int rawthread_semaphore_release(rawthread_semaphore* sem, unsigned n) {
+  if (sem == nullptr) return null_argument();
+  return code_of(as<Semaphore>(sem)->release(n));
+}
+
+int rawthread_bounded_semaphore_init(rawthread_bounded_semaphore* sem, unsigned value) {
+  if (sem == nullptr) return null_argument();
+  new (sem) BoundedSemaphore(value);
+  return RAWTHREAD_OK;
+}
+int rawthread_bounded_semaphore_acquire(rawthread_bounded_semaphore* sem, bool blocking,
+                                        double timeout, bool* acquired) {
+  if (sem == nullptr) return null_argument();
+  return put(as<BoundedSemaphore>(sem)->acquire(blocking, timeout), acquired);
+}
+int rawthread_bounded_semaphore_release(rawthread_bounded_semaphore* sem, unsigned n) {
+  if (sem == nullptr) return null_argument();
+  return code_of(as<BoundedSemaphore>(sem)->release(n));
+}
+
+bool rawthread_event_is_set(const rawthread_event* event) {
+  return event != nullptr && as<Event>(event)->is_set();
+}
+int rawthread_event_set(rawthread_event* event) {
+  if (event == nullptr) return null_argument();
+  as<Event>(event)->set();
+  return RAWTHREAD_OK;
+}
+int rawthread_event_clear(rawthread_event* event) {
+  if (event == nullptr) return null_argument();
+  as<Event>(event)->clear();
+  return RAWTHREAD_OK;
+}
+int rawthread_event_wait(rawthread_event* event, double timeout, bool* set) {
+  if (event == nullptr) return null_argument();
+  return put(as<Event>(event)->wait(timeout), set);
 }
 
 void rawthread_request_interrupt(void) { request_interrupt(); }

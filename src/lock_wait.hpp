@@ -18,6 +18,17 @@
 // A lock that may be taken by a thread that slept always gets the mark: that
 // is the rule (Drepper, "Futexes Are Tricky") that no release forgets a
 // sleeper behind it.
+//
+// The Semaphore's and the Event's policies (src/semaphore.cpp, src/event.cpp)
+// use the same loop over words where 0 does not mean free. A policy may say
+// so with (each optional; a lock's policy has none, and its code stays what
+// it was):
+//   takeable(state)           whether the spin may try_take (default: == 0)
+//   futex_word()              the 32-bit word to sleep on (default: &word),
+//                             and load() the spin reads (default: word.load)
+// A policy whose mark must be undone when a wait ends without taking (the
+// Semaphore's count of sleepers) undoes it in its destructor: wait() owns its
+// copy of the policy, which take_or_mark may change.
 #pragma once
 
 #include <cstdint>
@@ -54,6 +65,34 @@ struct Waited {
   long ret = 0;
 };
 
+// The policy's optional parts, or the lock's defaults.
+template <class Ops>
+auto probe_state(Ops& ops) noexcept {
+  if constexpr (requires { ops.load(); }) {
+    return ops.load();
+  } else {
+    return ops.word.load(std::memory_order_relaxed);
+  }
+}
+
+template <class Ops, class State>
+bool takeable(Ops& ops, State state) noexcept {
+  if constexpr (requires { ops.takeable(state); }) {
+    return ops.takeable(state);
+  } else {
+    return state == detail::kFree;
+  }
+}
+
+template <class Ops>
+auto* futex_word(Ops& ops) noexcept {
+  if constexpr (requires { ops.futex_word(); }) {
+    return ops.futex_word();
+  } else {
+    return &ops.word;
+  }
+}
+
 // Waits for the lock until `deadline` (null: for ever). With a `target`, the
 // calling thread's, a request for it ends the wait; the deadline is then
 // never null. The comments [lock: step] and [interrupt: step] name the label
@@ -68,9 +107,9 @@ template <class Ops>
 Waited wait(Ops ops, const kernel::Timespec* deadline, interrupt::Target* target) noexcept {
   for (int probe = 0; probe < kSpinProbes; ++probe) {
     for (int pause = 0; pause < (1 << probe); ++pause) arch::cpu_relax();
-    std::uint32_t state = ops.word.load(std::memory_order_relaxed);
-    if (state == detail::kFree && ops.try_take()) return {Outcome::acquired};  // [lock: spin_take]
-    if (ops.marked(state)) break;                                             // [lock: spin_stop]
+    auto state = probe_state(ops);
+    if (takeable(ops, state) && ops.try_take()) return {Outcome::acquired};  // [lock: spin_take]
+    if (ops.marked(state)) break;                                       // [lock: spin_stop]
   }
   interrupt::Armed armed(target);
   for (;;) {
@@ -85,7 +124,7 @@ Waited wait(Ops ops, const kernel::Timespec* deadline, interrupt::Target* target
     }
     // Sleeps only while the word still reads sleep_on: a release since the
     // mark makes the kernel return EAGAIN at once, so no wake-up is lost.
-    long ret = kernel::futex_wait(&ops.word, sleep_on, sleep_until);    // [lock: sleep]
+    long ret = kernel::futex_wait(futex_word(ops), sleep_on, sleep_until);  // [lock: sleep]
     // Woken, or the word changed: try again, same deadline.
     if (ret == 0 || ret == -EAGAIN) continue;
     if (ret == -ETIMEDOUT && target == nullptr) return {Outcome::timed_out};

@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <random>
+#include <type_traits>
 
 #include "support.hpp"
 
@@ -470,6 +471,73 @@ TEST_F(RacesTest, HandlerRequestAgainstTheStartOfASleep) {
   report("sleep races", out, c, kSeed);
   EXPECT_EQ(out.done, race.n);
   rt_test::expect_no_pending_request();
+}
+
+// The race of InterruptMainAgainstTheStartOfAnAcquire, against a
+// Semaphore's acquire and an Event's wait: the same wait loop, so the same
+// guarantee, checked on each. Each wait is for 5 s: a lost request fails it.
+template <class Waitable>
+void interrupt_main_races(Waitable& waitable, const char* what, std::uint64_t seed) {
+  rt_test::SignalGuard usr1(SIGUSR1, stamp), intr(SIGINT, stamp);
+  ASSERT_TRUE(usr1.ok() && intr.ok());
+  static Race race;
+  auto wait_5s = [&waitable]() -> Result<bool> {
+    if constexpr (std::is_same_v<Waitable, Event>) {
+      return waitable.wait(5.0);
+    } else {
+      return waitable.acquire(true, 5.0);
+    }
+  };
+  Calibration c = calibrate(wait_5s, [] { (void)interrupt_main(SIGUSR1); });
+  g_handler_runs = 0;
+  race.reset(10000);  // under QEMU too: each round is short
+  draw_schedule(race, c, seed, /*both_signals=*/true);
+
+  StopSender stop{race};
+  PinApart pins;
+  pins.pin_next_thread();
+  Race* shared = &race;
+  auto started = start_new_thread([shared] {
+    sender_loop(
+        *shared, [](int signum) { return interrupt_main(signum).has_value(); },
+        [] { return *rawthread::sys::monotonic_ns(); });
+  });
+  pins.pin_main();
+  ASSERT_TRUE(started.has_value()) << started.error().message;
+  static Waitable* rescued;
+  rescued = &waitable;
+  // A wait that lost its deadline would last for good: the watchdog ends it
+  // (a token, the flag), and the iteration fails.
+  rt_test::Watchdog dog(120.0, [] {
+    if constexpr (std::is_same_v<Waitable, Event>) {
+      rescued->set();
+    } else {
+      (void)rescued->release();
+    }
+    rt_test::wake_all(rescued);
+  });
+  Outcome out = drive(race, wait_5s);
+  dog.dismiss();
+  EXPECT_FALSE(dog.fired());
+  race.go = -1;
+  EXPECT_TRUE(rt_test::wait_for([] { return race.sender_done.load(); }));
+  report(what, out, c, seed);
+  EXPECT_EQ(out.done, race.n);
+  rt_test::expect_no_pending_request();
+}
+
+TEST_F(RacesTest, InterruptMainAgainstTheStartOfASemaphoreAcquire) {
+  RT_REQUIRES_CONCURRENCY();  // the sender thread spins while main waits
+  static Semaphore sem(0);
+  interrupt_main_races(sem, "semaphore interrupt_main races", 20261202);
+  EXPECT_TRUE(rt_test::is_false(sem.acquire(false))) << "an interrupted acquire took a token";
+}
+
+TEST_F(RacesTest, InterruptMainAgainstTheStartOfAnEventWait) {
+  RT_REQUIRES_CONCURRENCY();  // the sender thread spins while main waits
+  static Event event;
+  interrupt_main_races(event, "event interrupt_main races", 1350200);
+  EXPECT_FALSE(event.is_set());
 }
 
 // ------------------------------------------------ a signal storm through a contended lock

@@ -82,7 +82,14 @@
   X(SLEEP_FAILED, sleep_failed, thread_error, CALL,                                                \
     "sleep failed")                             /* the kernel refused the wait (seccomp) */        \
   X(JOIN_INTERRUPTED, kJoinInterrupted, interrupted, EINTR,                                        \
-    "join interrupted")                         /* a handler requested an interrupt */
+    "join interrupted")                         /* a handler requested an interrupt */             \
+  /* Semaphore and BoundedSemaphore (rawthread/semaphore.hpp):                                  */ \
+  X(RELEASE_NONE, kReleaseNone, value_error, NONE,                                                 \
+    "n must be one or more")                    /* release(0) */                                   \
+  X(SEMAPHORE_OVERFLOW, kSemaphoreOverflow, overflow_error, NONE,                                  \
+    "semaphore value would exceed UINT32_MAX")                                                     \
+  X(RELEASED_TOO_MANY, kReleasedTooMany, value_error, NONE,                                        \
+    "Semaphore released too many times")        /* BoundedSemaphore: above the initial value */
 /* clang-format on */
 
 #endif /* RAWTHREAD_ERROR_LIST_H */

@@ -6,6 +6,8 @@
 //   Lock, allocate_lock      futex locks               <rawthread/lock.hpp>
 //   TIMEOUT_MAX              chrono timeouts as waits  <rawthread/timeout.hpp>
 //   RLock                    re-entrant lock           <rawthread/rlock.hpp>
+//   Semaphore, BoundedSemaphore  counting semaphores   <rawthread/semaphore.hpp>
+//   Event                    a flag to wait for        <rawthread/event.hpp>
 //   start_new_thread, ...    threads, stack_size       <rawthread/thread.hpp>
 //   interrupt_main, ...      interruptible acquires    <rawthread/interrupt.hpp>
 //   Thread, start_joinable_thread  joinable threads    <rawthread/joinable.hpp>
@@ -16,6 +18,9 @@
 // Async-signal-safe: a signal handler, in any thread, may call
 //   Lock::release / Lock::unlock   one atomic exchange, at most one futex wake
 //   Lock::locked                   one atomic load
+//   Semaphore::release, BoundedSemaphore::release, their unlock
+//                                  a compare-and-swap loop, at most one futex wake
+//   Event::set, clear, is_set      atomics, at most one futex wake
 //   get_ident                      reads the thread pointer, no system call
 //   request_interrupt              atomics on the caller's request flag (and
 //                                  getpid, gettid to tell the main thread)
@@ -29,12 +34,14 @@
 // rawthread/sys.hpp are async-signal-safe too, as that header says.
 #pragma once
 
+#include <rawthread/event.hpp>
 #include <rawthread/interrupt.hpp>
 #include <rawthread/joinable.hpp>
 #include <rawthread/lock.hpp>
 #include <rawthread/result.hpp>
 #include <rawthread/rlock.hpp>
 #include <rawthread/sleep.hpp>
+#include <rawthread/semaphore.hpp>
 #include <rawthread/sys.hpp>
 #include <rawthread/thread.hpp>
 #include <rawthread/timeout.hpp>

@@ -147,6 +147,10 @@ static const struct {
     {RAWTHREAD_E_SLEEP_INTERRUPTED, 23, "sleep interrupted", RAWTHREAD_INTERRUPTED},
     {RAWTHREAD_E_SLEEP_FAILED, 24, "sleep failed", RAWTHREAD_THREAD_ERROR},
     {RAWTHREAD_E_JOIN_INTERRUPTED, 25, "join interrupted", RAWTHREAD_INTERRUPTED},
+    {RAWTHREAD_E_RELEASE_NONE, 26, "n must be one or more", RAWTHREAD_VALUE_ERROR},
+    {RAWTHREAD_E_SEMAPHORE_OVERFLOW, 27, "semaphore value would exceed UINT32_MAX",
+     RAWTHREAD_OVERFLOW_ERROR},
+    {RAWTHREAD_E_RELEASED_TOO_MANY, 28, "Semaphore released too many times", RAWTHREAD_VALUE_ERROR},
 };
 #define EVERY_CODE_COUNT (sizeof every_code / sizeof every_code[0])
 
@@ -227,6 +231,123 @@ static void test_rlock_reenters_and_counts(void) {
   CHECK_ERROR(rawthread_rlock_release(&static_rlock), RAWTHREAD_E_RELEASE_UNOWNED);
   CHECK_ERROR(rawthread_rlock_acquire(&static_rlock, false, 1.0, &got),
               RAWTHREAD_E_NONBLOCKING_TIMEOUT);
+}
+
+/* Semaphore and BoundedSemaphore from static initialisers and init: the
+ * value, release(n), every error changing nothing, NULL. */
+static rawthread_semaphore static_semaphore = RAWTHREAD_SEMAPHORE_INIT(2);
+static rawthread_bounded_semaphore static_bounded = RAWTHREAD_BOUNDED_SEMAPHORE_INIT(1);
+
+static void test_semaphores(void) {
+  bool got = false;
+  for (int i = 0; i < 2; ++i) {
+    CHECK_ERROR(rawthread_semaphore_acquire(&static_semaphore, true, RAWTHREAD_NO_TIMEOUT, &got), 0);
+    CHECK(got);
+  }
+  CHECK_ERROR(rawthread_semaphore_acquire(&static_semaphore, false, RAWTHREAD_NO_TIMEOUT, &got), 0);
+  CHECK(!got);
+  double start = now();
+  CHECK_ERROR(rawthread_semaphore_acquire(&static_semaphore, true, 0.1, &got), 0);
+  CHECK(!got && now() - start >= 0.1);
+  got = true;
+  CHECK_ERROR(rawthread_semaphore_acquire(&static_semaphore, false, 1.0, &got),
+              RAWTHREAD_E_NONBLOCKING_TIMEOUT);
+  CHECK_ERROR(rawthread_semaphore_acquire(&static_semaphore, true, -2.0, &got),
+              RAWTHREAD_E_NEGATIVE_TIMEOUT);
+  CHECK_ERROR(rawthread_semaphore_acquire(&static_semaphore, true, 1e300, &got),
+              RAWTHREAD_E_TIMEOUT_TOO_LARGE);
+  CHECK(got); /* untouched on error */
+  if (RAWTHREAD_TEST_DUMMY)
+    CHECK_ERROR(rawthread_semaphore_acquire(&static_semaphore, true, RAWTHREAD_NO_TIMEOUT, &got),
+                RAWTHREAD_E_WOULD_DEADLOCK);
+  CHECK_ERROR(rawthread_semaphore_release(&static_semaphore, 0), RAWTHREAD_E_RELEASE_NONE);
+  CHECK_ERROR(rawthread_semaphore_release(&static_semaphore, 2), 0);
+  CHECK_ERROR(rawthread_semaphore_release(&static_semaphore, UINT32_MAX),
+              RAWTHREAD_E_SEMAPHORE_OVERFLOW);
+  for (int i = 0; i < 2; ++i) {
+    CHECK_ERROR(rawthread_semaphore_acquire(&static_semaphore, false, RAWTHREAD_NO_TIMEOUT, &got), 0);
+    CHECK(got);
+  }
+  CHECK_ERROR(rawthread_semaphore_acquire(&static_semaphore, false, RAWTHREAD_NO_TIMEOUT, &got), 0);
+  CHECK(!got);
+  CHECK_ERROR(rawthread_semaphore_release(&static_semaphore, 2), 0);
+
+  rawthread_semaphore dynamic;
+  memset(&dynamic, 0xff, sizeof dynamic);
+  CHECK_ERROR(rawthread_semaphore_init(&dynamic, 1), 0);
+  CHECK_ERROR(rawthread_semaphore_acquire(&dynamic, false, RAWTHREAD_NO_TIMEOUT, &got), 0);
+  CHECK(got);
+  CHECK_ERROR(rawthread_semaphore_acquire(&dynamic, false, RAWTHREAD_NO_TIMEOUT, &got), 0);
+  CHECK(!got);
+
+  CHECK_ERROR(rawthread_bounded_semaphore_release(&static_bounded, 1), RAWTHREAD_E_RELEASED_TOO_MANY);
+  CHECK_ERROR(rawthread_bounded_semaphore_acquire(&static_bounded, true, RAWTHREAD_NO_TIMEOUT, &got), 0);
+  CHECK(got);
+  CHECK_ERROR(rawthread_bounded_semaphore_release(&static_bounded, 2), RAWTHREAD_E_RELEASED_TOO_MANY);
+  CHECK_ERROR(rawthread_bounded_semaphore_release(&static_bounded, 0), RAWTHREAD_E_RELEASE_NONE);
+  CHECK_ERROR(rawthread_bounded_semaphore_release(&static_bounded, 1), 0);
+  rawthread_bounded_semaphore bounded;
+  CHECK_ERROR(rawthread_bounded_semaphore_init(&bounded, 0), 0);
+  CHECK_ERROR(rawthread_bounded_semaphore_release(&bounded, 1), RAWTHREAD_E_RELEASED_TOO_MANY);
+  CHECK_ERROR(rawthread_bounded_semaphore_acquire(&bounded, false, RAWTHREAD_NO_TIMEOUT, &got), 0);
+  CHECK(!got);
+
+  CHECK_ERROR(rawthread_semaphore_init(NULL, 1), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_semaphore_acquire(NULL, true, RAWTHREAD_NO_TIMEOUT, &got),
+              RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_semaphore_release(NULL, 1), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_bounded_semaphore_init(NULL, 1), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_bounded_semaphore_acquire(NULL, true, RAWTHREAD_NO_TIMEOUT, &got),
+              RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_bounded_semaphore_release(NULL, 1), RAWTHREAD_E_NULL_ARGUMENT);
+}
+
+/* Event from its static initialiser: set, clear, wait (a thread sets it
+ * for a waiting main thread), errors, NULL. */
+static rawthread_event static_event = RAWTHREAD_EVENT_INIT;
+
+static void set_static_event(void* arg) {
+  (void)arg;
+  /* about 0.1 s, so that main is asleep in its wait: a timed acquire of a
+   * held lock */
+  rawthread_lock held = RAWTHREAD_LOCK_INIT;
+  bool got;
+  (void)rawthread_lock_acquire(&held, false, RAWTHREAD_NO_TIMEOUT, &got);
+  (void)rawthread_lock_acquire(&held, true, 0.1, &got);
+  (void)rawthread_event_set(&static_event);
+}
+
+static void test_events(void) {
+  bool set = true;
+  CHECK(!rawthread_event_is_set(&static_event));
+  CHECK_ERROR(rawthread_event_wait(&static_event, 0, &set), 0);
+  CHECK(!set);
+  double start = now();
+  CHECK_ERROR(rawthread_event_wait(&static_event, 0.1, &set), 0);
+  CHECK(!set && now() - start >= 0.1);
+  if (RAWTHREAD_TEST_DUMMY)
+    CHECK_ERROR(rawthread_event_wait(&static_event, RAWTHREAD_NO_TIMEOUT, &set),
+                RAWTHREAD_E_WOULD_DEADLOCK);
+  set = false;
+  CHECK_ERROR(rawthread_event_wait(&static_event, -2.0, &set), RAWTHREAD_E_NEGATIVE_TIMEOUT);
+  CHECK_ERROR(rawthread_event_wait(&static_event, 1e300, &set), RAWTHREAD_E_TIMEOUT_TOO_LARGE);
+  CHECK(!set);
+  if (!RAWTHREAD_TEST_DUMMY) {
+    CHECK_ERROR(rawthread_start_new_thread(set_static_event, NULL, NULL), 0);
+    CHECK_ERROR(rawthread_event_wait(&static_event, 30.0, &set), 0);
+    CHECK(set && rawthread_event_is_set(&static_event));
+    CHECK(wait_threads(0, 60));
+  } else {
+    CHECK_ERROR(rawthread_event_set(&static_event), 0);
+  }
+  CHECK_ERROR(rawthread_event_wait(&static_event, RAWTHREAD_NO_TIMEOUT, &set), 0);
+  CHECK(set);
+  CHECK_ERROR(rawthread_event_clear(&static_event), 0);
+  CHECK(!rawthread_event_is_set(&static_event));
+  CHECK(!rawthread_event_is_set(NULL));
+  CHECK_ERROR(rawthread_event_set(NULL), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_event_clear(NULL), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_event_wait(NULL, 0, &set), RAWTHREAD_E_NULL_ARGUMENT);
 }
 
 /* CPython's _at_fork_reinit: frees the lock whoever held it, at any depth. */
@@ -972,6 +1093,8 @@ int main(void) {
       {"lock_from_a_static_initialiser", test_lock_from_a_static_initialiser},
       {"lock_errors_change_nothing", test_lock_errors_change_nothing},
       {"rlock_reenters_and_counts", test_rlock_reenters_and_counts},
+      {"semaphores", test_semaphores},
+      {"events", test_events},
       {"at_fork_reinit_frees_held_locks", test_at_fork_reinit_frees_held_locks},
       {"threads_share_a_counter", test_threads_share_a_counter},
       {"joinable_threads", test_joinable_threads},
