@@ -72,7 +72,12 @@
   X(NULL_ARGUMENT, kNullArgument, value_error, NONE,                                               \
     "argument must not be null")                /* C only: a pointer it needs was NULL */          \
   X(LOCK_WAIT_FAILED, lock_wait_failed, thread_error, CALL,                                        \
-    "lock wait failed")                         /* a futex error the lock protocol never causes */
+    "lock wait failed")                         /* a futex error the lock protocol never causes */ \
+  /* Condition (rawthread/condition.hpp): wait or notify by a thread that does not hold its lock: */ \
+  X(WAIT_UNACQUIRED, kWaitUnacquired, thread_error, NONE,                                          \
+    "cannot wait on un-acquired lock")                                                             \
+  X(NOTIFY_UNACQUIRED, kNotifyUnacquired, thread_error, NONE,                                      \
+    "cannot notify on un-acquired lock")
 /* clang-format on */
 
 #endif /* RAWTHREAD_ERROR_LIST_H */

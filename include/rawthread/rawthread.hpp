@@ -6,6 +6,7 @@
 //   Lock, allocate_lock      futex locks               <rawthread/lock.hpp>
 //   TIMEOUT_MAX              chrono timeouts as waits  <rawthread/timeout.hpp>
 //   RLock                    re-entrant lock           <rawthread/rlock.hpp>
+//   Condition                wait for a notify         <rawthread/condition.hpp>
 //   start_new_thread, ...    threads, stack_size       <rawthread/thread.hpp>
 //   interrupt_main, ...      interruptible acquires    <rawthread/interrupt.hpp>
 //   Thread, start_joinable_thread  joinable threads    <rawthread/joinable.hpp>
@@ -28,6 +29,7 @@
 // rawthread/sys.hpp are async-signal-safe too, as that header says.
 #pragma once
 
+#include <rawthread/condition.hpp>
 #include <rawthread/interrupt.hpp>
 #include <rawthread/joinable.hpp>
 #include <rawthread/lock.hpp>

@@ -141,6 +141,10 @@ static const struct {
      RAWTHREAD_INTERRUPTED},
     {RAWTHREAD_E_NULL_ARGUMENT, 19, "argument must not be null", RAWTHREAD_VALUE_ERROR},
     {RAWTHREAD_E_LOCK_WAIT_FAILED, 20, "lock wait failed", RAWTHREAD_THREAD_ERROR},
+    /* Condition */
+    {RAWTHREAD_E_WAIT_UNACQUIRED, 21, "cannot wait on un-acquired lock", RAWTHREAD_THREAD_ERROR},
+    {RAWTHREAD_E_NOTIFY_UNACQUIRED, 22, "cannot notify on un-acquired lock",
+     RAWTHREAD_THREAD_ERROR},
 };
 #define EVERY_CODE_COUNT (sizeof every_code / sizeof every_code[0])
 
