@@ -26,6 +26,8 @@ using namespace rawthread;
 static_assert(sizeof(rawthread_lock) == sizeof(Lock) && alignof(rawthread_lock) == alignof(Lock));
 static_assert(sizeof(rawthread_rlock) == sizeof(RLock) &&
               alignof(rawthread_rlock) == alignof(RLock));
+static_assert(sizeof(rawthread_condition) == sizeof(Condition) &&
+              alignof(rawthread_condition) == alignof(Condition));
 static_assert(sizeof(rawthread_thread) >= sizeof(Thread) + sizeof(void*) &&
               alignof(rawthread_thread) >= alignof(Thread));
 static_assert(sizeof(rawthread_ident) == sizeof(Ident));
@@ -266,6 +268,29 @@ unsigned rawthread_rlock_recursion_count(const rawthread_rlock* lock) {
 }
 void rawthread_rlock_at_fork_reinit(rawthread_rlock* lock) {
   if (lock != nullptr) as<RLock>(lock)->at_fork_reinit();
+}
+
+int rawthread_condition_init_lock(rawthread_condition* cond, rawthread_lock* lock) {
+  if (cond == nullptr || lock == nullptr) return null_argument();
+  ::new (static_cast<void*>(cond)) Condition(*as<Lock>(lock));
+  return RAWTHREAD_OK;
+}
+int rawthread_condition_init_rlock(rawthread_condition* cond, rawthread_rlock* lock) {
+  if (cond == nullptr || lock == nullptr) return null_argument();
+  ::new (static_cast<void*>(cond)) Condition(*as<RLock>(lock));
+  return RAWTHREAD_OK;
+}
+int rawthread_condition_wait(rawthread_condition* cond, double timeout, bool* notified) {
+  if (cond == nullptr) return null_argument();
+  return put(as<Condition>(cond)->wait(timeout), notified);
+}
+int rawthread_condition_notify(rawthread_condition* cond, size_t n) {
+  if (cond == nullptr) return null_argument();
+  return code_of(as<Condition>(cond)->notify(n));
+}
+int rawthread_condition_notify_all(rawthread_condition* cond) {
+  if (cond == nullptr) return null_argument();
+  return code_of(as<Condition>(cond)->notify_all());
 }
 
 void rawthread_request_interrupt(void) { request_interrupt(); }
