@@ -4,9 +4,9 @@
 // waiter in a deque, with the lock made a word and the deque a list).
 //
 // A waiter's word: kWaiting, kSleeping once it may sleep on the word, and
-// kNotified once a notify unlinked it. Both changes out of the waiting
-// states happen under list_lock_ together with the unlink, so "unlinked"
-// and "notified" are one fact: a waiter that gives up (timeout, interrupt)
+// kNotified (notify) or kRequeued (notify_all) once a notify unlinked it.
+// The changes out of the waiting states happen under list_lock_ together
+// with the unlink, so "unlinked" and "notified" are one fact: a waiter that gives up (timeout, interrupt)
 // takes list_lock_ and either finds itself notified, and reports it, or
 // unlinks itself, and no notify can pick it after that. No notification is
 // lost and none is counted twice.
@@ -14,6 +14,15 @@
 // The sleep is src/lock_wait.hpp's, over a policy in which "taking the lock"
 // is "finding the word notified": the same deadline, the same interrupt
 // scheme with its window closed, the same handling of spurious returns.
+//
+// notify_all does not wake its waiters: it moves each sleeping one onto the
+// lock word's futex queue (FUTEX_REQUEUE), the lock marked contended first,
+// so that each release wakes one of them and the rest sleep on, instead of
+// all waking at once to find the lock held by the notifier (the herd). A
+// waiter the requeue reached takes the lock back as one that slept (the
+// contended mark kept), so that its own release wakes the next: taken as
+// uncontended, the lock's release would wake nobody and strand the rest.
+// docs/performance.md has the measurement that decided it (notify_all_4).
 //
 // The comments [condition: step] name the labels of tests/models/condition.pml.
 #include <rawthread/condition.hpp>
@@ -35,7 +44,7 @@ namespace detail::inline RAWTHREAD_ABI_NAMESPACE {
 
 // kNotified is 0, the value lock_wait reads as "free": its spin then sees a
 // notify as a lock it may take.
-inline constexpr std::uint32_t kNotified = 0, kWaiting = 1, kSleeping = 2;
+inline constexpr std::uint32_t kNotified = 0, kWaiting = 1, kSleeping = 2, kRequeued = 3;
 
 struct CondWaiter {
   LockWord word{kWaiting};
@@ -52,7 +61,10 @@ namespace {
 using detail::CondWaiter;
 using detail::kNotified;
 using detail::kSleeping;
+using detail::kRequeued;
 using detail::kWaiting;
+
+bool picked(std::uint32_t word) noexcept { return word == kNotified || word == kRequeued; }
 
 // lock_wait's policy over a waiter's word: "taken" means notified.
 struct WaiterOps {
@@ -62,7 +74,7 @@ struct WaiterOps {
   // notifier wrote before notify is visible once the lock is taken back
   // (the lock orders it too; this keeps the word's own reads exact).
   bool try_take() const noexcept {
-    return word.load(std::memory_order_acquire) == kNotified;  // [condition: check]
+    return picked(word.load(std::memory_order_acquire));  // [condition: check]
   }
   // Nobody but the waiter marks its word: the spin never stops early.
   bool marked(std::uint32_t) const noexcept { return false; }
@@ -73,7 +85,7 @@ struct WaiterOps {
     if (word.compare_exchange_strong(seen, kSleeping, std::memory_order_acquire,
                                      std::memory_order_acquire))  // [condition: mark]
       return false;
-    return seen == kNotified;  // else kSleeping already: sleep again
+    return picked(seen);  // else kSleeping already: sleep again
   }
 };
 
@@ -118,14 +130,38 @@ void Condition::unlink(CondWaiter& waiter) noexcept {
 bool Condition::leave(CondWaiter& waiter) noexcept {
   list_lock_.lock();
   // Relaxed would do under list_lock_; acquire for the same reason as try_take.
-  const bool notified = waiter.word.load(std::memory_order_acquire) == kNotified;
+  const bool notified = picked(waiter.word.load(std::memory_order_acquire));
   if (!notified) unlink(waiter);  // [condition: leave]
   list_lock_.unlock();
   return notified;
 }
 
-// Unlinks up to n waiters from the head and wakes those that may sleep.
-void Condition::wake(std::size_t n) noexcept {
+// Marks the lock contended, so that its release wakes a waiter requeued
+// onto it; false if it is free (a Lock "held" by a thread that released it
+// since the check), where a requeued waiter would sleep with nobody to wake it.
+bool Condition::mark_contended() noexcept {
+  if (rlock_ != nullptr) {
+    // The caller owns it: only kWaiters may change under it.
+    rlock_->word_.fetch_or(detail::kWaiters, std::memory_order_relaxed);
+    return true;
+  }
+  std::uint32_t state = lock_->word_.load(std::memory_order_relaxed);
+  while (state != detail::kContended) {
+    if (state == detail::kFree) return false;
+    if (lock_->word_.compare_exchange_weak(state, detail::kContended, std::memory_order_relaxed,
+                                           std::memory_order_relaxed))
+      break;
+  }
+  return true;
+}
+
+detail::LockWord& Condition::lock_word() noexcept {
+  return lock_ != nullptr ? lock_->word_ : rlock_->word_;
+}
+
+// Unlinks up to n waiters from the head and wakes those that may sleep;
+// with `requeue` (notify_all), moves them onto the lock's queue instead.
+void Condition::wake(std::size_t n, bool requeue) noexcept {
   list_lock_.lock();
   while (n != 0 && head_ != nullptr) {
     CondWaiter* waiter = head_;
@@ -138,14 +174,19 @@ void Condition::wake(std::size_t n) noexcept {
     else
       tail_ = nullptr;
     --n;
-    const std::uint32_t was =
-        waiter->word.exchange(kNotified, std::memory_order_release);  // [condition: notify]
+    const std::uint32_t was = waiter->word.exchange(requeue ? kRequeued : kNotified,
+                                                    std::memory_order_release);  // [condition: notify]
     // A waiter still spinning (kWaiting) sees the word without a wake. The
     // wake may reach an address whose waiter has returned: a private
     // futex's key is the address, the kernel reads nothing there, and at
     // worst a later wait at that address returns spuriously, which every
-    // wait absorbs.
-    if (was == kSleeping) kernel::futex_wake(&waiter->word, 1);  // [condition: wake]
+    // wait absorbs. A requeue of a waiter not yet in the kernel moves
+    // nobody: its futex call then finds the word changed.
+    if (was != kSleeping) continue;
+    if (requeue)
+      kernel::futex_requeue(&waiter->word, &lock_word());  // [condition: requeue]
+    else
+      kernel::futex_wake(&waiter->word, 1);  // [condition: wake]
   }
   list_lock_.unlock();
 }
@@ -191,12 +232,14 @@ Result<bool> Condition::wait(double timeout) noexcept {
 
   // Taken back at the same depth, for ever and not interruptibly: the
   // caller holds the lock on every way out.
-  if (lock_ != nullptr) {
+  if (waiter.word.load(std::memory_order_relaxed) == kRequeued) {
+    retake_contended();  // [condition: retake]
+  } else if (lock_ != nullptr) {
     lock_->lock();  // [condition: retake]
   } else {
     rlock_->lock();  // [condition: retake]
-    rlock_->count_ = held.depth;
   }
+  if (rlock_ != nullptr) rlock_->count_ = held.depth;
 
   if (notified) {
     // The request that ended the wait came with a notify: the notify is
@@ -213,14 +256,53 @@ Result<bool> Condition::wait(double timeout) noexcept {
 
 Result<void> Condition::notify(std::size_t n) noexcept {
   if (!held()) return errors::kNotifyUnacquired;
-  wake(n);
+  wake(n, /*requeue=*/false);
   return {};
 }
 
 Result<void> Condition::notify_all() noexcept {
   if (!held()) return errors::kNotifyUnacquired;
-  wake(SIZE_MAX);
+  // Marked before any waiter is moved, and only if it can be: the lock's
+  // release must find the mark.
+  const bool requeue = mark_contended();
+  wake(SIZE_MAX, requeue);
+  // A Lock is "held" when locked by anyone: its holder may have released it
+  // since the mark, its release waking nobody yet queued, and another
+  // thread may have taken it as uncontended since. Marked again, the next
+  // release wakes a requeued waiter; found free, one is woken here. (The
+  // caller owns an RLock: nothing changed it.)
+  if (requeue && !mark_contended())
+    kernel::futex_wake(&lock_word(), 1);  // [condition: remark]
   return {};
+}
+
+// The lock taken back by a waiter that may sleep on its word (requeued
+// there), as one that slept takes it: with the contended mark, whoever
+// holds it, so that the release after it wakes the next. Untimed, not
+// interruptible, as lock().
+void Condition::retake_contended() noexcept {
+  detail::LockWord& word = lock_word();
+  if (lock_ != nullptr) {
+    while (word.exchange(detail::kContended, std::memory_order_acquire) != detail::kFree)
+      (void)kernel::futex_wait(&word, detail::kContended, nullptr);
+    return;
+  }
+  const std::uint32_t me = detail::owner_id() | detail::kWaiters;
+  std::uint32_t state = word.load(std::memory_order_relaxed);
+  for (;;) {
+    if (state == detail::kFree) {
+      if (word.compare_exchange_weak(state, me, std::memory_order_acquire,
+                                     std::memory_order_relaxed))
+        return;
+      continue;
+    }
+    if ((state & detail::kWaiters) == 0 &&
+        !word.compare_exchange_weak(state, state | detail::kWaiters, std::memory_order_relaxed,
+                                    std::memory_order_relaxed))
+      continue;
+    (void)kernel::futex_wait(&word, state | detail::kWaiters, nullptr);
+    state = word.load(std::memory_order_relaxed);
+  }
 }
 
 }  // namespace rawthread

@@ -440,6 +440,83 @@ TEST_F(ConditionTest, OverALockHeldByAnotherThreadNotifyIsAllowed) {
   EXPECT_EQ(g.outcome[0].load(), 1);
 }
 
+// notify_all moves its waiters onto the lock's queue: each release must
+// hand the lock to the next of them, also while a third thread keeps taking
+// the lock on the fast path (as uncontended) between them. A waiter left
+// asleep on the lock would hold up the round until the deadline.
+template <class L>
+void notify_all_rounds(L& lock, Condition& cond) {
+  static constexpr int kWaiters = 4;
+  static Condition* c;
+  static L* l;
+  static std::uint64_t generation;
+  static int arrived;
+  static std::atomic<bool> stop;
+  c = &cond;
+  l = &lock;
+  generation = 0;
+  arrived = 0;
+  stop = false;
+  const long rounds = rt_test::iterations(2000, 200);
+  for (int i = 0; i < kWaiters; ++i) {
+    ASSERT_TRUE(start_new_thread([] {
+                  l->lock();
+                  std::uint64_t seen = 0;
+                  for (;;) {
+                    while (generation == seen && !stop.load()) {
+                      Result<bool> r = c->wait(rt_test::kDeadline);
+                      if (!r.has_value() || !*r) g.bad.fetch_add(1);
+                    }
+                    if (stop.load()) break;
+                    seen = generation;
+                    ++arrived;
+                  }
+                  l->unlock();
+                  g.finished.fetch_add(1);
+                }).has_value());
+  }
+  ASSERT_TRUE(start_new_thread([] {  // the fast-path locker
+                while (!stop.load()) {
+                  if (l->try_lock()) l->unlock();
+                }
+                g.finished.fetch_add(1);
+              }).has_value());
+  const std::int64_t start = now_ns();
+  for (long round = 0; round < rounds; ++round) {
+    lock.lock();
+    arrived = 0;
+    ++generation;
+    ASSERT_TRUE(cond.notify_all().has_value());
+    lock.unlock();
+    // Every waiter counts itself once it has the lock back.
+    for (;;) {
+      lock.lock();
+      const int seen = arrived;
+      lock.unlock();
+      if (seen == kWaiters) break;
+      ASSERT_LT(seconds_since(start), 120.0) << "round " << round << ": " << seen << " arrived";
+      sched_yield();
+    }
+  }
+  lock.lock();
+  stop = true;
+  ASSERT_TRUE(cond.notify_all().has_value());
+  lock.unlock();
+  ASSERT_TRUE(wait_for([] { return g.finished.load() == kWaiters + 1; }));
+  EXPECT_EQ(g.bad.load(), 0);
+}
+
+TEST_F(ConditionTest, NotifyAllHandsTheLockToEveryWaiterInTurn) {
+  RT_REQUIRES_CONCURRENCY();
+  static Lock lock;
+  static Condition over_lock(lock);
+  notify_all_rounds(lock, over_lock);
+  g.reset();
+  static RLock rlock;
+  static Condition over_rlock(rlock);
+  notify_all_rounds(rlock, over_rlock);
+}
+
 // ---------------------------------------------------------------- errors change nothing
 
 TEST_F(ConditionTest, BadTimeoutsAreRefusedWithTheLockStillHeld) {

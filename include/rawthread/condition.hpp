@@ -165,7 +165,10 @@ class Condition {
   void link(detail::CondWaiter& waiter) noexcept;
   void unlink(detail::CondWaiter& waiter) noexcept;
   bool leave(detail::CondWaiter& waiter) noexcept;
-  void wake(std::size_t n) noexcept;
+  void wake(std::size_t n, bool requeue) noexcept;
+  bool mark_contended() noexcept;
+  detail::LockWord& lock_word() noexcept;
+  void retake_contended() noexcept;
 
   RLock own_;               // the lock of Condition(), unused otherwise
   Lock* lock_ = nullptr;    // the lock, when a Lock
