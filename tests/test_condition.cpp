@@ -141,6 +141,19 @@ TEST_F(ConditionTest, CPythonAcquire) {
   EXPECT_FALSE(lock.locked());
 }
 
+// The constant-initialized ones work as they are, with no constructor run.
+TEST_F(ConditionTest, StaticConditionsWork) {
+  for (Condition* cond : {&g_own, &g_over_lock, &g_over_rlock}) {
+    cond->lock();
+    EXPECT_TRUE(is_false(cond->wait(0)));
+    EXPECT_TRUE(cond->notify_all().has_value());
+    EXPECT_EQ(own_depth(*cond), 1u);
+    cond->unlock();
+  }
+  EXPECT_FALSE(g_lock.locked());
+  EXPECT_FALSE(g_rlock.is_owned());
+}
+
 // lock_tests.py ConditionTests.test_unacquired_wait and
 // test_unacquired_notify, for the three kinds of Condition.
 TEST_F(ConditionTest, CPythonUnacquiredWaitAndNotify) {
