@@ -265,6 +265,32 @@ int rawthread_event_clear(rawthread_event* event);
  * for a blocking call (RAWTHREAD_E_INTERRUPTED included; in the dummy
  * backend, RAWTHREAD_E_WOULD_DEADLOCK for an untimed wait on a clear event). */
 int rawthread_event_wait(rawthread_event* event, double timeout, bool* set);
+/* ---- Condition -------------------------------------------------------------- */
+
+/* rawthread::Condition (rawthread/condition.hpp) over a rawthread_lock or a
+ * rawthread_rlock, which must outlive it. No static initializer: it holds
+ * its lock's address, set by one of the init calls, once, before any other
+ * thread uses it. Never copied once in use (a waiter's record points into
+ * it, as into a pthread_cond_t). NULL for either argument:
+ * RAWTHREAD_E_NULL_ARGUMENT, nothing set up. */
+typedef struct rawthread_condition {
+  void* opaque[6];
+} rawthread_condition;
+int rawthread_condition_init_lock(rawthread_condition* cond, rawthread_lock* lock);
+int rawthread_condition_init_rlock(rawthread_condition* cond, rawthread_rlock* lock);
+/* wait(timeout): gives the lock up fully, waits for a notify, the timeout
+ * (RAWTHREAD_NO_TIMEOUT: for ever) or an interrupt, and takes the lock back,
+ * at the same depth, whatever the outcome. *notified (when not NULL): true
+ * if notified, false on timeout. Errors: RAWTHREAD_E_WAIT_UNACQUIRED (the
+ * caller does not hold the lock; for a rawthread_lock, "held" is "locked"),
+ * the timeout's (as rawthread_lock_acquire), RAWTHREAD_E_INTERRUPTED,
+ * RAWTHREAD_E_LOCK_WAIT_FAILED, and the dummy backend's
+ * RAWTHREAD_E_WOULD_DEADLOCK for an untimed wait. */
+int rawthread_condition_wait(rawthread_condition* cond, double timeout, bool* notified);
+/* Wake the n longest waiters / every waiter. RAWTHREAD_E_NOTIFY_UNACQUIRED:
+ * the caller does not hold the lock; nothing woken. */
+int rawthread_condition_notify(rawthread_condition* cond, size_t n);
+int rawthread_condition_notify_all(rawthread_condition* cond);
 
 /* ---- Interrupts ------------------------------------------------------------- */
 

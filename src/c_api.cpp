@@ -31,6 +31,8 @@ static_assert(sizeof(rawthread_semaphore) == sizeof(Semaphore) &&
 static_assert(sizeof(rawthread_bounded_semaphore) == sizeof(BoundedSemaphore) &&
               alignof(rawthread_bounded_semaphore) == alignof(BoundedSemaphore));
 static_assert(sizeof(rawthread_event) == sizeof(Event) && alignof(rawthread_event) == alignof(Event));
+static_assert(sizeof(rawthread_condition) == sizeof(Condition) &&
+              alignof(rawthread_condition) == alignof(Condition));
 static_assert(sizeof(rawthread_thread) >= sizeof(Thread) + sizeof(void*) &&
               alignof(rawthread_thread) >= alignof(Thread));
 static_assert(sizeof(rawthread_ident) == sizeof(Ident));
@@ -327,6 +329,29 @@ int rawthread_event_clear(rawthread_event* event) {
 int rawthread_event_wait(rawthread_event* event, double timeout, bool* set) {
   if (event == nullptr) return null_argument();
   return put(as<Event>(event)->wait(timeout), set);
+}
+
+int rawthread_condition_init_lock(rawthread_condition* cond, rawthread_lock* lock) {
+  if (cond == nullptr || lock == nullptr) return null_argument();
+  ::new (static_cast<void*>(cond)) Condition(*as<Lock>(lock));
+  return RAWTHREAD_OK;
+}
+int rawthread_condition_init_rlock(rawthread_condition* cond, rawthread_rlock* lock) {
+  if (cond == nullptr || lock == nullptr) return null_argument();
+  ::new (static_cast<void*>(cond)) Condition(*as<RLock>(lock));
+  return RAWTHREAD_OK;
+}
+int rawthread_condition_wait(rawthread_condition* cond, double timeout, bool* notified) {
+  if (cond == nullptr) return null_argument();
+  return put(as<Condition>(cond)->wait(timeout), notified);
+}
+int rawthread_condition_notify(rawthread_condition* cond, size_t n) {
+  if (cond == nullptr) return null_argument();
+  return code_of(as<Condition>(cond)->notify(n));
+}
+int rawthread_condition_notify_all(rawthread_condition* cond) {
+  if (cond == nullptr) return null_argument();
+  return code_of(as<Condition>(cond)->notify_all());
 }
 
 void rawthread_request_interrupt(void) { request_interrupt(); }

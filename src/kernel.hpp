@@ -101,6 +101,14 @@ inline long futex_wake(const std::atomic<std::uint32_t>* word, int count) noexce
   return call(__NR_futex, word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, count);
 }
 
+// Moves one waiter of `from` (if one sleeps there) onto `to`'s queue,
+// waking nobody (FUTEX_REQUEUE: uncompared, which is sound when the caller
+// holds the lock `to` is the word of).
+inline long futex_requeue(const std::atomic<std::uint32_t>* from,
+                          const std::atomic<std::uint32_t>* to) noexcept {
+  return call(__NR_futex, from, FUTEX_REQUEUE | FUTEX_PRIVATE_FLAG, 0, 1, to);
+}
+
 // The same on a tid word that the kernel clears and wakes at a thread's exit
 // (CLONE_CHILD_CLEARTID). The kernel's wake is not FUTEX_PRIVATE_FLAG, and a
 // private wait would never see it: these are shared.

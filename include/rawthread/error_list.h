@@ -76,7 +76,7 @@
   X(INTERRUPT_EMPTY, kInterruptEmpty, thread_error, NONE,                                          \
     "cannot interrupt thread before it is started")                                                \
   X(CANT_SIGNAL_THREAD, cant_signal_thread, thread_error, CALL,                                    \
-    "can't signal the thread")                 /* Thread::interrupt's tgkill failed */              \
+    "can't signal the thread")                  /* Thread::interrupt's tgkill failed */            \
   X(SLEEP_INTERRUPTED, kSleepInterrupted, interrupted, EINTR,                                      \
     "sleep interrupted")                        /* a handler requested an interrupt */             \
   X(SLEEP_FAILED, sleep_failed, thread_error, CALL,                                                \
@@ -89,7 +89,12 @@
   X(SEMAPHORE_OVERFLOW, kSemaphoreOverflow, overflow_error, NONE,                                  \
     "semaphore value would exceed UINT32_MAX")                                                     \
   X(RELEASED_TOO_MANY, kReleasedTooMany, value_error, NONE,                                        \
-    "Semaphore released too many times")        /* BoundedSemaphore: above the initial value */
+    "Semaphore released too many times")        /* BoundedSemaphore: above the initial value */   \
+  /* Condition (rawthread/condition.hpp): wait or notify without holding its lock:             */ \
+  X(WAIT_UNACQUIRED, kWaitUnacquired, thread_error, NONE,                                          \
+    "cannot wait on un-acquired lock")                                                             \
+  X(NOTIFY_UNACQUIRED, kNotifyUnacquired, thread_error, NONE,                                      \
+    "cannot notify on un-acquired lock")
 /* clang-format on */
 
 #endif /* RAWTHREAD_ERROR_LIST_H */

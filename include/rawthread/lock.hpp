@@ -164,6 +164,10 @@ class Lock {
   }
 
  private:
+  // Condition::notify_all moves its waiters onto this word's futex queue
+  // (FUTEX_REQUEUE), marking it contended first.
+  friend class Condition;
+
   detail::LockWord word_{detail::kFree};
 };
 

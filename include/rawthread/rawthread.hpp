@@ -8,6 +8,7 @@
 //   RLock                    re-entrant lock           <rawthread/rlock.hpp>
 //   Semaphore, BoundedSemaphore  counting semaphores   <rawthread/semaphore.hpp>
 //   Event                    a flag to wait for        <rawthread/event.hpp>
+//   Condition                wait for a notify         <rawthread/condition.hpp>
 //   start_new_thread, ...    threads, stack_size       <rawthread/thread.hpp>
 //   interrupt_main, ...      interruptible acquires    <rawthread/interrupt.hpp>
 //   Thread, start_joinable_thread  joinable threads    <rawthread/joinable.hpp>
@@ -34,6 +35,7 @@
 // rawthread/sys.hpp are async-signal-safe too, as that header says.
 #pragma once
 
+#include <rawthread/condition.hpp>
 #include <rawthread/event.hpp>
 #include <rawthread/interrupt.hpp>
 #include <rawthread/joinable.hpp>

@@ -188,6 +188,11 @@ class RLock {
   }
 
  private:
+  // Condition::wait gives the lock up at any depth and takes it back at the
+  // same one (CPython's _release_save / _acquire_restore); notify_all moves
+  // its waiters onto this word's futex queue (FUTEX_REQUEUE).
+  friend class Condition;
+
   detail::LockWord word_{detail::kFree};
   std::uint32_t count_ = 0;  // read and written by the owner only
 };

@@ -151,6 +151,10 @@ static const struct {
     {RAWTHREAD_E_SEMAPHORE_OVERFLOW, 27, "semaphore value would exceed UINT32_MAX",
      RAWTHREAD_OVERFLOW_ERROR},
     {RAWTHREAD_E_RELEASED_TOO_MANY, 28, "Semaphore released too many times", RAWTHREAD_VALUE_ERROR},
+    /* Condition */
+    {RAWTHREAD_E_WAIT_UNACQUIRED, 29, "cannot wait on un-acquired lock", RAWTHREAD_THREAD_ERROR},
+    {RAWTHREAD_E_NOTIFY_UNACQUIRED, 30, "cannot notify on un-acquired lock",
+     RAWTHREAD_THREAD_ERROR},
 };
 #define EVERY_CODE_COUNT (sizeof every_code / sizeof every_code[0])
 
@@ -512,6 +516,79 @@ static void test_timed_join_of_a_thread_at_a_gate(void) {
   CHECK_ERROR(rawthread_join(&thread, 60, &joined), 0);
   CHECK(joined && atomic_load(&passed) == 1);
   rawthread_detach(&thread);
+  CHECK(wait_threads(0, 60));
+}
+
+/* ---- Condition --------------------------------------------------------------- */
+
+static void test_condition_errors_and_timeouts(void) {
+  rawthread_lock lock = RAWTHREAD_LOCK_INIT;
+  rawthread_rlock rlock = RAWTHREAD_RLOCK_INIT;
+  rawthread_condition over_lock, over_rlock;
+  bool notified = true;
+  CHECK_ERROR(rawthread_condition_init_lock(NULL, &lock), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_condition_init_lock(&over_lock, NULL), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_condition_init_rlock(&over_rlock, NULL), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_condition_wait(NULL, 0, &notified), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_condition_notify(NULL, 1), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_condition_notify_all(NULL), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_condition_init_lock(&over_lock, &lock), 0);
+  CHECK_ERROR(rawthread_condition_init_rlock(&over_rlock, &rlock), 0);
+
+  CHECK_ERROR(rawthread_condition_wait(&over_lock, 0, &notified), RAWTHREAD_E_WAIT_UNACQUIRED);
+  CHECK_ERROR(rawthread_condition_notify(&over_rlock, 1), RAWTHREAD_E_NOTIFY_UNACQUIRED);
+  CHECK_ERROR(rawthread_condition_notify_all(&over_lock), RAWTHREAD_E_NOTIFY_UNACQUIRED);
+  CHECK(strcmp(rawthread_strerror(RAWTHREAD_E_WAIT_UNACQUIRED),
+               "cannot wait on un-acquired lock") == 0);
+
+  rawthread_lock_acquire(&lock, true, RAWTHREAD_NO_TIMEOUT, NULL);
+  CHECK_ERROR(rawthread_condition_wait(&over_lock, -5, &notified), RAWTHREAD_E_NEGATIVE_TIMEOUT);
+  double start = now();
+  CHECK_ERROR(rawthread_condition_wait(&over_lock, 0.05, &notified), 0);
+  CHECK(!notified && now() - start >= 0.05 && rawthread_lock_locked(&lock));
+  CHECK_ERROR(rawthread_condition_notify(&over_lock, 3), 0);
+  CHECK_ERROR(rawthread_condition_notify_all(&over_lock), 0);
+  rawthread_lock_release(&lock);
+
+  for (int i = 0; i < 3; ++i) rawthread_rlock_acquire(&rlock, true, RAWTHREAD_NO_TIMEOUT, NULL);
+  notified = true;
+  CHECK_ERROR(rawthread_condition_wait(&over_rlock, 0, &notified), 0);
+  CHECK(!notified && rawthread_rlock_recursion_count(&rlock) == 3);
+  if (RAWTHREAD_TEST_DUMMY) {
+    CHECK_ERROR(rawthread_condition_wait(&over_rlock, RAWTHREAD_NO_TIMEOUT, &notified),
+                RAWTHREAD_E_WOULD_DEADLOCK);
+    CHECK(rawthread_rlock_recursion_count(&rlock) == 3);
+  }
+  for (int i = 0; i < 3; ++i) rawthread_rlock_release(&rlock);
+}
+
+static rawthread_lock cond_lock = RAWTHREAD_LOCK_INIT;
+static rawthread_condition cond;
+static atomic_int cond_waiting, cond_result;
+
+static void wait_for_a_notify(void* arg) {
+  (void)arg;
+  bool notified = false;
+  rawthread_lock_acquire(&cond_lock, true, RAWTHREAD_NO_TIMEOUT, NULL);
+  atomic_store(&cond_waiting, 1);
+  int rc = rawthread_condition_wait(&cond, 60, &notified);
+  atomic_store(&cond_result, rc == 0 && notified && rawthread_lock_locked(&cond_lock) ? 1 : 2);
+  rawthread_lock_release(&cond_lock);
+}
+
+static void test_condition_notify_wakes_a_waiter(void) {
+  REQUIRES_CONCURRENCY(); /* the thread waits while main notifies */
+  CHECK_ERROR(rawthread_condition_init_lock(&cond, &cond_lock), 0);
+  atomic_store(&cond_waiting, 0);
+  atomic_store(&cond_result, 0);
+  CHECK_ERROR(rawthread_start_new_thread(wait_for_a_notify, NULL, NULL), 0);
+  CHECK(wait_flag(&cond_waiting, 60));
+  /* In its wait once the lock is free again. */
+  rawthread_lock_acquire(&cond_lock, true, RAWTHREAD_NO_TIMEOUT, NULL);
+  CHECK_ERROR(rawthread_condition_notify(&cond, 1), 0);
+  rawthread_lock_release(&cond_lock);
+  CHECK(wait_flag(&cond_result, 60));
+  CHECK(atomic_load(&cond_result) == 1);
   CHECK(wait_threads(0, 60));
 }
 
@@ -1113,6 +1190,8 @@ int main(void) {
        test_last_errno_when_main_cannot_be_signalled},
       {"last_errno_is_per_thread", test_last_errno_is_per_thread},
       {"misaligned_lock_ends_its_wait", test_misaligned_lock_ends_its_wait},
+      {"condition_errors_and_timeouts", test_condition_errors_and_timeouts},
+      {"condition_notify_wakes_a_waiter", test_condition_notify_wakes_a_waiter},
   };
   int passed = 0, failed = 0, skipped = 0;
   for (size_t i = 0; i < sizeof tests / sizeof tests[0]; ++i) {
