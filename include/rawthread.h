@@ -62,7 +62,10 @@ typedef enum rawthread_errc {
   RAWTHREAD_VALUE_ERROR,    /* ValueError */
   RAWTHREAD_OVERFLOW_ERROR, /* OverflowError */
   RAWTHREAD_INTERRUPTED,    /* the acquire was interrupted (Python: KeyboardInterrupt) */
-  RAWTHREAD_OS_ERROR        /* OSError */
+  RAWTHREAD_OS_ERROR,       /* OSError */
+  RAWTHREAD_BROKEN_BARRIER, /* threading.BrokenBarrierError */
+  RAWTHREAD_FULL,           /* queue.Full */
+  RAWTHREAD_EMPTY           /* queue.Empty */
 } rawthread_errc;
 
 /* The message of an error code; "no error" for 0, "unknown error" for codes

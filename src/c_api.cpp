@@ -43,7 +43,10 @@ static_assert(RAWTHREAD_THREAD_ERROR == static_cast<int>(Errc::thread_error) &&
               RAWTHREAD_VALUE_ERROR == static_cast<int>(Errc::value_error) &&
               RAWTHREAD_OVERFLOW_ERROR == static_cast<int>(Errc::overflow_error) &&
               RAWTHREAD_INTERRUPTED == static_cast<int>(Errc::interrupted) &&
-              RAWTHREAD_OS_ERROR == static_cast<int>(Errc::os_error));
+              RAWTHREAD_OS_ERROR == static_cast<int>(Errc::os_error) &&
+              RAWTHREAD_BROKEN_BARRIER == static_cast<int>(Errc::broken_barrier) &&
+              RAWTHREAD_FULL == static_cast<int>(Errc::full) &&
+              RAWTHREAD_EMPTY == static_cast<int>(Errc::empty));
 constexpr rawthread_errc c_kind(Errc kind) { return static_cast<rawthread_errc>(kind); }
 
 // The message and kind of every code, in code order: the catalogue between

@@ -61,7 +61,10 @@ TEST(ResultTest, ErrcNames) {
   EXPECT_STREQ(name(Errc::overflow_error), "overflow_error");
   EXPECT_STREQ(name(Errc::interrupted), "interrupted");
   EXPECT_STREQ(name(Errc::os_error), "os_error");
-  EXPECT_STREQ(name(static_cast<Errc>(static_cast<int>(Errc::os_error) + 1)), "unknown");
+  EXPECT_STREQ(name(Errc::broken_barrier), "broken_barrier");
+  EXPECT_STREQ(name(Errc::full), "full");
+  EXPECT_STREQ(name(Errc::empty), "empty");
+  EXPECT_STREQ(name(static_cast<Errc>(static_cast<int>(Errc::empty) + 1)), "unknown");
   EXPECT_STREQ(name(static_cast<Errc>(-1)), "unknown");
   EXPECT_STREQ(name(static_cast<Errc>(std::numeric_limits<int>::max())), "unknown");
 }

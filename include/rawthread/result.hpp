@@ -19,6 +19,9 @@ enum class Errc {
   overflow_error,  // OverflowError: an argument too large
   interrupted,     // a blocking acquire cut short by a requested interrupt
   os_error,        // OSError: a system call of rawthread/sys.hpp failed (see sys_errno)
+  broken_barrier,  // threading.BrokenBarrierError: a Barrier broken, reset or aborted
+  full,            // queue.Full: a put that found no room in time
+  empty,           // queue.Empty: a get that found no item in time
 };
 
 // The enumerator's own name, for messages and logs: name(Errc::value_error)
@@ -31,6 +34,9 @@ constexpr const char* name(Errc kind) noexcept {
     case Errc::overflow_error: return "overflow_error";
     case Errc::interrupted: return "interrupted";
     case Errc::os_error: return "os_error";
+    case Errc::broken_barrier: return "broken_barrier";
+    case Errc::full: return "full";
+    case Errc::empty: return "empty";
   }
   return "unknown";
 }
