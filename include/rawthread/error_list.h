@@ -94,7 +94,23 @@
   X(WAIT_UNACQUIRED, kWaitUnacquired, thread_error, NONE,                                          \
     "cannot wait on un-acquired lock")                                                             \
   X(NOTIFY_UNACQUIRED, kNotifyUnacquired, thread_error, NONE,                                      \
-    "cannot notify on un-acquired lock")
+    "cannot notify on un-acquired lock")                                                           \
+  /* Barrier (rawthread/barrier.hpp):                                                           */ \
+  X(BARRIER_NO_PARTIES, kBarrierNoParties, value_error, NONE,                                      \
+    "parties must be > 0")                      /* Barrier(0): reported by wait */                 \
+  X(BARRIER_BROKEN, kBarrierBroken, broken_barrier, NONE,                                          \
+    "barrier is broken")                        /* timed out, reset or aborted */                  \
+  /* Queue (rawthread/queue.hpp):                                                               */ \
+  X(QUEUE_FULL, kQueueFull, full, NONE,                                                            \
+    "queue is full")                            /* put: no room, or none in time */                \
+  X(QUEUE_EMPTY, kQueueEmpty, empty, NONE,                                                         \
+    "queue is empty")                           /* get: no item, or none in time */                \
+  X(QUEUE_NEGATIVE_TIMEOUT, kQueueNegativeTimeout, value_error, NONE,                              \
+    "'timeout' must be a non-negative number")  /* queue.py's check: negative, not -1, or NaN */   \
+  X(TASK_DONE_TOO_MANY, kTaskDoneTooMany, value_error, NONE,                                       \
+    "task_done() called too many times")                                                           \
+  X(QUEUE_JOIN_TIMEOUT, kQueueJoinTimeout, thread_error, NONE,                                     \
+    "join timed out")                           /* Queue::join's timeout ran out */
 /* clang-format on */
 
 #endif /* RAWTHREAD_ERROR_LIST_H */

@@ -155,6 +155,16 @@ static const struct {
     {RAWTHREAD_E_WAIT_UNACQUIRED, 29, "cannot wait on un-acquired lock", RAWTHREAD_THREAD_ERROR},
     {RAWTHREAD_E_NOTIFY_UNACQUIRED, 30, "cannot notify on un-acquired lock",
      RAWTHREAD_THREAD_ERROR},
+    /* Barrier */
+    {RAWTHREAD_E_BARRIER_NO_PARTIES, 31, "parties must be > 0", RAWTHREAD_VALUE_ERROR},
+    {RAWTHREAD_E_BARRIER_BROKEN, 32, "barrier is broken", RAWTHREAD_BROKEN_BARRIER},
+    /* Queue */
+    {RAWTHREAD_E_QUEUE_FULL, 33, "queue is full", RAWTHREAD_FULL},
+    {RAWTHREAD_E_QUEUE_EMPTY, 34, "queue is empty", RAWTHREAD_EMPTY},
+    {RAWTHREAD_E_QUEUE_NEGATIVE_TIMEOUT, 35, "'timeout' must be a non-negative number",
+     RAWTHREAD_VALUE_ERROR},
+    {RAWTHREAD_E_TASK_DONE_TOO_MANY, 36, "task_done() called too many times", RAWTHREAD_VALUE_ERROR},
+    {RAWTHREAD_E_QUEUE_JOIN_TIMEOUT, 37, "join timed out", RAWTHREAD_THREAD_ERROR},
 };
 #define EVERY_CODE_COUNT (sizeof every_code / sizeof every_code[0])
 
