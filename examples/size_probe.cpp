@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+// size_probe: not a program to copy. One libc-free program per primitive,
+// chosen by -DPROBE_<NAME>, that uses its every call (so the slow paths are
+// linked too); scripts/sizes strips each and subtracts the size of
+// PROBE_NONE's, which uses nothing, to tell what each primitive adds to a
+// freestanding program (docs/performance.md). Each exits 0; the calls' results
+// feed the exit status so that none is optimised away.
+#include <rawthread/rawthread.hpp>
+
+namespace {
+
+[[maybe_unused]] int status(bool ok) { return ok ? 0 : 1; }
+
+#if defined(PROBE_LOCK)
+rawthread::Lock lock;
+int probe() {
+  auto taken = lock.acquire(true, 0.001);
+  auto again = lock.acquire(true, 0.001);  // held: times out
+  return status(taken && *taken && again && !*again && lock.release());
+}
+#elif defined(PROBE_RLOCK)
+rawthread::RLock lock;
+int probe() {
+  auto taken = lock.acquire(true, 0.001);
+  return status(taken && *taken && lock.release());
+}
+#elif defined(PROBE_SEMAPHORE)
+rawthread::Semaphore sem(0);
+int probe() {
+  auto none = sem.acquire(true, 0.001);  // times out
+  return status(none && !*none && sem.release(2) && sem.acquire(true, 0.001));
+}
+#elif defined(PROBE_EVENT)
+rawthread::Event event;
+int probe() {
+  auto unset = event.wait(0.001);  // times out
+  event.set();
+  auto set = event.wait(0.001);
+  event.clear();
+  return status(unset && !*unset && set && *set);
+}
+#elif defined(PROBE_CONDITION)
+rawthread::Lock lock;
+rawthread::Condition cond(lock);
+int probe() {
+  lock.lock();
+  auto notified = cond.wait(0.001);  // times out
+  const bool ok = notified && !*notified && cond.notify() && cond.notify_all();
+  lock.unlock();
+  return status(ok);
+}
+#elif defined(PROBE_SLEEP)
+int probe() { return status(rawthread::sleep(0.001).has_value()); }
+#elif defined(PROBE_NONE)
+int probe() { return 0; }
+#else
+#error "size_probe: define one PROBE_<NAME>"
+#endif
+
+}  // namespace
+
+int main() { return probe(); }
