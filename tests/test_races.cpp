@@ -350,194 +350,180 @@ void report(const char* what, const Outcome& out, const Calibration& c, std::uin
 
 class RacesTest : public rt_test::InterruptFixture {};
 
-TEST_F(RacesTest, InterruptMainAgainstTheStartOfAnAcquire) {
-  RT_REQUIRES_CONCURRENCY();  // the sender thread spins while main waits
-  // interrupt_main(SIGUSR1 or SIGINT) from a rawthread thread, both handlers
-  // counting only: the request interrupt_main makes is what ends the wait.
-  rt_test::SignalGuard usr1(SIGUSR1, stamp), intr(SIGINT, stamp);
-  ASSERT_TRUE(usr1.ok() && intr.ok());
-  static Lock lock;
-  static Race race;
-  ASSERT_TRUE(lock.try_lock());
-  auto acquire_held = [] { return lock.acquire(true, 5.0); };
+// Who sends a race's requests: interrupt_main() from a rawthread thread,
+// with both handlers only counting (the request interrupt_main makes is what
+// ends the wait); or tgkill(SIGUSR1) from a libc thread, whose handler calls
+// request_interrupt() (that sender runs with the dummy backend too).
+enum class Sender { interrupt_main, handler_request };
 
-  Calibration c = calibrate(acquire_held, [] { (void)interrupt_main(SIGUSR1); });
+// One race: race.n rounds of the main thread's `blocking()`, a 5 s wait that
+// only an interrupt should end, against a request sent at a random moment
+// around its start (draw_schedule). A request that lands just before the
+// futex call must still end the wait at once. `rescue` (or null, for a wait
+// that ends by itself: a sleep) ends a wait that lost its deadline and would
+// last for good (a token, the flag, the lock released), which then fails its
+// round; the watchdog calls it after 120 s.
+template <class Blocking>
+void run_race(Sender sender, long main_tid, Blocking blocking, void (*rescue)(), const char* what,
+              std::uint64_t seed) {
+  const bool by_main = sender == Sender::interrupt_main;
+  rt_test::SignalGuard usr1(SIGUSR1, by_main ? stamp : stamp_and_request), intr(SIGINT, stamp);
+  ASSERT_TRUE(usr1.ok() && intr.ok());
+  static Race race;
+  static long tid;
+  tid = main_tid;
+  Calibration c = calibrate(blocking, [by_main] {
+    if (by_main) {
+      (void)interrupt_main(SIGUSR1);
+    } else {
+      rt_test::tgkill_main(tid, SIGUSR1);
+    }
+  });
   g_handler_runs = 0;
-  constexpr std::uint64_t kSeed = 20240601;
   race.reset(10000);  // under QEMU too: each round is short
-  draw_schedule(race, c, kSeed, /*both_signals=*/true);
+  draw_schedule(race, c, seed, /*both_signals=*/by_main);
 
   StopSender stop{race};
   PinApart pins;
   pins.pin_next_thread();
-  Race* shared = &race;
-  auto started = start_new_thread([shared] {
-    sender_loop(
-        *shared, [](int signum) { return interrupt_main(signum).has_value(); },
-        [] { return *rawthread::sys::monotonic_ns(); });
-  });
-  pins.pin_main();
-  ASSERT_TRUE(started.has_value()) << started.error().message;
-  // Each acquire is timed, but a library that lost its deadline would wait
-  // for good: then the lock is released, the acquire returns true, and the
-  // iteration fails.
-  rt_test::Watchdog dog(120.0, [] { rt_test::rescue_lock(lock); });
-  Outcome out = drive(race, acquire_held);
-  dog.dismiss();
-  EXPECT_FALSE(dog.fired());
-  race.go = -1;
-  EXPECT_TRUE(rt_test::wait_for([] { return race.sender_done.load(); }));
-  report("interrupt_main races", out, c, kSeed);
+  auto watched_drive = [&] {
+    if (rescue == nullptr) return drive(race, blocking);
+    rt_test::Watchdog dog(120.0, rescue);
+    Outcome out = drive(race, blocking);
+    dog.dismiss();
+    EXPECT_FALSE(dog.fired());
+    return out;
+  };
+  Outcome out;
+  if (by_main) {
+    auto started = start_new_thread([] {
+      sender_loop(
+          race, [](int signum) { return interrupt_main(signum).has_value(); },
+          [] { return *rawthread::sys::monotonic_ns(); });
+    });
+    pins.pin_main();
+    ASSERT_TRUE(started.has_value()) << started.error().message;
+    out = watched_drive();
+    race.go = -1;
+    EXPECT_TRUE(rt_test::wait_for([] { return race.sender_done.load(); }));
+  } else {
+    rt_test::HelperThread helper([] {
+      sender_loop(
+          race, [](int signum) { return rt_test::tgkill_main(tid, signum) == 0; },
+          [] { return now_ns(); });
+    });
+    pins.pin_main();
+    out = watched_drive();
+    race.go = -1;
+    helper.join();
+  }
+  report(what, out, c, seed);
   EXPECT_EQ(out.done, race.n);
-  EXPECT_TRUE(lock.locked());
-  EXPECT_TRUE(lock.release().has_value());
   rt_test::expect_no_pending_request();
+}
+
+Lock g_held;  // held by the acquire races' main thread: only an interrupt ends its wait
+
+TEST_F(RacesTest, InterruptMainAgainstTheStartOfAnAcquire) {
+  RT_REQUIRES_CONCURRENCY();  // the sender thread spins while main waits
+  ASSERT_TRUE(g_held.try_lock());
+  run_race(
+      Sender::interrupt_main, main_tid_, [] { return g_held.acquire(true, 5.0); },
+      [] { rt_test::rescue_lock(g_held); }, "interrupt_main races", 20240601);
+  EXPECT_TRUE(g_held.locked());
+  EXPECT_TRUE(g_held.release().has_value());
 }
 
 TEST_F(RacesTest, HandlerRequestAgainstTheStartOfAnAcquire) {
-  // SIGUSR1's handler calls request_interrupt(); a helper thread sends it to
-  // the main thread with tgkill at random moments around the acquire's start.
-  // The helper is a libc thread, so this runs with the dummy backend too.
-  rt_test::SignalGuard usr1(SIGUSR1, stamp_and_request);
-  ASSERT_TRUE(usr1.ok());
-  static Lock lock;
-  static Race race;
-  ASSERT_TRUE(lock.try_lock());
-  auto acquire_held = [] { return lock.acquire(true, 5.0); };
-  const long tid = main_tid_;
-
-  Calibration c = calibrate(acquire_held, [tid] { rt_test::tgkill_main(tid, SIGUSR1); });
-  g_handler_runs = 0;
-  constexpr std::uint64_t kSeed = 7777;
-  race.reset(10000);  // under QEMU too: each round is short
-  draw_schedule(race, c, kSeed, /*both_signals=*/false);
-
-  StopSender stop{race};
-  PinApart pins;
-  pins.pin_next_thread();
-  rt_test::HelperThread sender([tid] {
-    sender_loop(
-        race, [tid](int signum) { return rt_test::tgkill_main(tid, signum) == 0; },
-        [] { return now_ns(); });
-  });
-  pins.pin_main();
-  rt_test::Watchdog dog(120.0, [] { rt_test::rescue_lock(lock); });  // as above
-  Outcome out = drive(race, acquire_held);
-  dog.dismiss();
-  EXPECT_FALSE(dog.fired());
-  race.go = -1;
-  sender.join();
-  report("request_interrupt races", out, c, kSeed);
-  EXPECT_EQ(out.done, race.n);
-  EXPECT_TRUE(lock.locked());
-  EXPECT_TRUE(lock.release().has_value());
-  rt_test::expect_no_pending_request();
+  ASSERT_TRUE(g_held.try_lock());
+  run_race(
+      Sender::handler_request, main_tid_, [] { return g_held.acquire(true, 5.0); },
+      [] { rt_test::rescue_lock(g_held); }, "request_interrupt races", 7777);
+  EXPECT_TRUE(g_held.locked());
+  EXPECT_TRUE(g_held.release().has_value());
 }
 
-// rawthread::sleep (issue 15): the same race against the start of a
-// sleep(5.0), whose wait is the acquire's on a word nobody releases. A
-// request that lands just before the futex call must still end it.
+// rawthread::sleep (issue 15): its wait is the acquire's on a word nobody
+// releases. Each sleep is 5 s: a lost request costs its round 5 s, and fails
+// it; no rescue is needed.
 TEST_F(RacesTest, HandlerRequestAgainstTheStartOfASleep) {
-  rt_test::SignalGuard usr1(SIGUSR1, stamp_and_request);
-  ASSERT_TRUE(usr1.ok());
-  static Race race;
-  const long tid = main_tid_;
   // The result of a sleep as an acquire's: false when it ran its time out.
   auto sleep_5s = []() -> Result<bool> {
     Result<void> r = rawthread::sleep(5.0);
     if (r) return false;
     return r.error();
   };
-
-  Calibration c = calibrate(sleep_5s, [tid] { rt_test::tgkill_main(tid, SIGUSR1); });
-  g_handler_runs = 0;
-  constexpr std::uint64_t kSeed = 1515;
-  race.reset(10000);  // under QEMU too: each round is short
-  draw_schedule(race, c, kSeed, /*both_signals=*/false);
-
-  StopSender stop{race};
-  PinApart pins;
-  pins.pin_next_thread();
-  rt_test::HelperThread sender([tid] {
-    sender_loop(
-        race, [tid](int signum) { return rt_test::tgkill_main(tid, signum) == 0; },
-        [] { return now_ns(); });
-  });
-  pins.pin_main();
-  // Each sleep is 5 s: a lost request costs one iteration 5 s, and fails it.
-  Outcome out = drive(race, sleep_5s);
-  race.go = -1;
-  sender.join();
-  report("sleep races", out, c, kSeed);
-  EXPECT_EQ(out.done, race.n);
-  rt_test::expect_no_pending_request();
+  run_race(Sender::handler_request, main_tid_, sleep_5s, nullptr, "sleep races", 1515);
 }
 
-// The race of InterruptMainAgainstTheStartOfAnAcquire, against a
-// Semaphore's acquire and an Event's wait: the same wait loop, so the same
-// guarantee, checked on each. Each wait is for 5 s: a lost request fails it.
-template <class Waitable>
-void interrupt_main_races(Waitable& waitable, const char* what, std::uint64_t seed) {
-  rt_test::SignalGuard usr1(SIGUSR1, stamp), intr(SIGINT, stamp);
-  ASSERT_TRUE(usr1.ok() && intr.ok());
-  static Race race;
-  auto wait_5s = [&waitable]() -> Result<bool> {
-    if constexpr (std::is_same_v<Waitable, Event>) {
-      return waitable.wait(5.0);
-    } else {
-      return waitable.acquire(true, 5.0);
-    }
-  };
-  Calibration c = calibrate(wait_5s, [] { (void)interrupt_main(SIGUSR1); });
-  g_handler_runs = 0;
-  race.reset(10000);  // under QEMU too: each round is short
-  draw_schedule(race, c, seed, /*both_signals=*/true);
-
-  StopSender stop{race};
-  PinApart pins;
-  pins.pin_next_thread();
-  Race* shared = &race;
-  auto started = start_new_thread([shared] {
-    sender_loop(
-        *shared, [](int signum) { return interrupt_main(signum).has_value(); },
-        [] { return *rawthread::sys::monotonic_ns(); });
-  });
-  pins.pin_main();
-  ASSERT_TRUE(started.has_value()) << started.error().message;
-  static Waitable* rescued;
-  rescued = &waitable;
-  // A wait that lost its deadline would last for good: the watchdog ends it
-  // (a token, the flag), and the iteration fails.
-  rt_test::Watchdog dog(120.0, [] {
-    if constexpr (std::is_same_v<Waitable, Event>) {
-      rescued->set();
-    } else {
-      (void)rescued->release();
-    }
-    rt_test::wake_all(rescued);
-  });
-  Outcome out = drive(race, wait_5s);
-  dog.dismiss();
-  EXPECT_FALSE(dog.fired());
-  race.go = -1;
-  EXPECT_TRUE(rt_test::wait_for([] { return race.sender_done.load(); }));
-  report(what, out, c, seed);
-  EXPECT_EQ(out.done, race.n);
-  rt_test::expect_no_pending_request();
-}
-
+// A Semaphore's acquire and an Event's wait: the same wait loop, so the
+// same guarantee, checked on each.
 TEST_F(RacesTest, InterruptMainAgainstTheStartOfASemaphoreAcquire) {
   RT_REQUIRES_CONCURRENCY();  // the sender thread spins while main waits
   static Semaphore sem(0);
-  interrupt_main_races(sem, "semaphore interrupt_main races", 20261202);
+  run_race(
+      Sender::interrupt_main, main_tid_, [] { return sem.acquire(true, 5.0); },
+      [] {
+        (void)sem.release();
+        rt_test::wake_all(&sem);
+      },
+      "semaphore interrupt_main races", 20261202);
   EXPECT_TRUE(rt_test::is_false(sem.acquire(false))) << "an interrupted acquire took a token";
 }
 
 TEST_F(RacesTest, InterruptMainAgainstTheStartOfAnEventWait) {
   RT_REQUIRES_CONCURRENCY();  // the sender thread spins while main waits
   static Event event;
-  interrupt_main_races(event, "event interrupt_main races", 1350200);
+  run_race(
+      Sender::interrupt_main, main_tid_, [] { return event.wait(5.0); },
+      [] {
+        event.set();
+        rt_test::wake_all(&event);
+      },
+      "event interrupt_main races", 1350200);
   EXPECT_FALSE(event.is_set());
+}
+
+// A Condition's wait: a request that lands as the waiter gives up the lock
+// and links itself must end the wait, with the lock held again.
+TEST_F(RacesTest, InterruptMainAgainstTheStartOfAConditionWait) {
+  RT_REQUIRES_CONCURRENCY();  // the sender thread spins while main waits
+  static Lock lock;
+  static Condition cond(lock);
+  ASSERT_TRUE(lock.try_lock());
+  run_race(
+      Sender::interrupt_main, main_tid_,
+      [] {
+        Result<bool> r = cond.wait(5.0);
+        if (!lock.locked()) return Result<bool>(true);  // fails the round: the lock not held
+        return r;
+      },
+      [] {
+        lock.lock();
+        (void)cond.notify_all();
+        lock.unlock();
+      },
+      "condition interrupt_main races", 4242);
+  EXPECT_TRUE(lock.locked());
+  EXPECT_TRUE(lock.release().has_value());
+}
+
+// Thread::join of a thread that does not end: the join sleeps on the
+// thread's tid word, interruptible as an acquire is.
+TEST_F(RacesTest, InterruptMainAgainstTheStartOfAJoin) {
+  RT_REQUIRES_CONCURRENCY();  // the sender thread spins while main waits
+  static Lock gate;  // held by main: the thread waits on it till the end
+  ASSERT_TRUE(gate.try_lock());
+  auto started = start_joinable_thread([] { gate.lock(); });
+  ASSERT_TRUE(started.has_value()) << started.error().message;
+  static Thread* thread;
+  thread = &*started;
+  run_race(
+      Sender::interrupt_main, main_tid_, [] { return thread->join(5.0); },
+      [] { rt_test::rescue_lock(gate); }, "join interrupt_main races", 9090);
+  EXPECT_FALSE(thread->is_done());
+  gate.unlock();
+  EXPECT_TRUE(rt_test::is_true(thread->join(rt_test::kDeadline)));
 }
 
 // ------------------------------------------------ a signal storm through a contended lock
