@@ -96,39 +96,42 @@ TEST_F(ThreadInterruptTest, EndsATimedRLockAcquire) {
   EXPECT_TRUE(lock.release().has_value());
 }
 
+// The thread a worker's join blocks on: it waits at g_gate, which main
+// holds, until end_gated_thread lets it go and joins it.
+Lock g_gate;
+Thread g_gated;
+
+void start_gated_thread() {
+  ASSERT_TRUE(g_gate.try_lock());
+  auto started = start_joinable_thread([] {
+    (void)g_gate.acquire(true, rt_test::kDeadline);
+    (void)g_gate.release();
+  });
+  ASSERT_TRUE(started.has_value()) << started.error().message;
+  g_gated = std::move(*started);
+}
+
+void end_gated_thread() {
+  EXPECT_TRUE(g_gate.release().has_value());
+  EXPECT_TRUE(rt_test::is_true(g_gated.join(rt_test::kDeadline)));
+}
+
 TEST_F(ThreadInterruptTest, EndsAJoinOfAnotherThread) {
   RT_REQUIRES_CONCURRENCY();
-  // The worker joins a thread that waits at a lock main holds; interrupted,
-  // it leaves that thread alone, and main joins it once it is let go.
-  static Lock gate;
-  static Thread other;
-  ASSERT_TRUE(gate.try_lock());
-  auto o = start_joinable_thread([] {
-    (void)gate.acquire(true, rt_test::kDeadline);
-    (void)gate.release();
-  });
-  ASSERT_TRUE(o.has_value()) << o.error().message;
-  other = std::move(*o);
-  interrupt_a_blocked_worker([] { return seen_of(other.join()); });
-  EXPECT_FALSE(other.is_done());
-  EXPECT_TRUE(gate.release().has_value());
-  EXPECT_TRUE(rt_test::is_true(other.join(rt_test::kDeadline)));
+  // Interrupted, the worker leaves the other thread alone: main joins it
+  // once it is let go.
+  ASSERT_NO_FATAL_FAILURE(start_gated_thread());
+  interrupt_a_blocked_worker([] { return seen_of(g_gated.join()); });
+  EXPECT_FALSE(g_gated.is_done());
+  end_gated_thread();
 }
 
 TEST_F(ThreadInterruptTest, EndsATimedJoin) {
   RT_REQUIRES_CONCURRENCY();
-  static Lock gate;
-  static Thread other;
-  ASSERT_TRUE(gate.try_lock());
-  auto o = start_joinable_thread([] {
-    (void)gate.acquire(true, rt_test::kDeadline);
-    (void)gate.release();
-  });
-  ASSERT_TRUE(o.has_value()) << o.error().message;
-  other = std::move(*o);
-  interrupt_a_blocked_worker([] { return seen_of(other.join(rt_test::kDeadline)); });
-  EXPECT_TRUE(gate.release().has_value());
-  EXPECT_TRUE(rt_test::is_true(other.join(rt_test::kDeadline)));
+  ASSERT_NO_FATAL_FAILURE(start_gated_thread());
+  interrupt_a_blocked_worker([] { return seen_of(g_gated.join(rt_test::kDeadline)); });
+  EXPECT_FALSE(g_gated.is_done());
+  end_gated_thread();
 }
 
 TEST_F(ThreadInterruptTest, EndsAnEndlessSleep) {
