@@ -473,8 +473,14 @@ TEST_F(RacesTest, HandlerRequestAgainstTheStartOfASleep) {
   rt_test::expect_no_pending_request();
 }
 
+// Whether a waitable is a Queue: its race is a get of an empty one.
+template <class W>
+inline constexpr bool kIsQueue = false;
+template <class T, std::size_t N>
+inline constexpr bool kIsQueue<Queue<T, N>> = true;
+
 // The race of InterruptMainAgainstTheStartOfAnAcquire, against a
-// Semaphore's acquire and an Event's wait: the same wait loop, so the same
+// Semaphore's acquire, an Event's wait and a Queue's get: the same wait loop, so the same
 // guarantee, checked on each. Each wait is for 5 s: a lost request fails it.
 template <class Waitable>
 void interrupt_main_races(Waitable& waitable, const char* what, std::uint64_t seed) {
@@ -484,6 +490,12 @@ void interrupt_main_races(Waitable& waitable, const char* what, std::uint64_t se
   auto wait_5s = [&waitable]() -> Result<bool> {
     if constexpr (std::is_same_v<Waitable, Event>) {
       return waitable.wait(5.0);
+    } else if constexpr (kIsQueue<Waitable>) {
+      // A get: an item is "taken", an empty queue is "timed out".
+      Result<int> got = waitable.get(true, 5.0);
+      if (got) return true;
+      if (got.error().kind == Errc::empty) return false;
+      return got.error();
     } else {
       return waitable.acquire(true, 5.0);
     }
@@ -511,6 +523,12 @@ void interrupt_main_races(Waitable& waitable, const char* what, std::uint64_t se
   rt_test::Watchdog dog(120.0, [] {
     if constexpr (std::is_same_v<Waitable, Event>) {
       rescued->set();
+    } else if constexpr (kIsQueue<Waitable>) {
+      (void)rescued->put_nowait(0);
+      // every futex word of its core, the items' semaphore among them
+      auto* words = reinterpret_cast<unsigned char*>(rescued);
+      for (std::size_t off = 0; off < sizeof(detail::QueueCore); off += 4)
+        rt_test::wake_all(words + off);
     } else {
       (void)rescued->release();
     }
@@ -538,6 +556,14 @@ TEST_F(RacesTest, InterruptMainAgainstTheStartOfAnEventWait) {
   static Event event;
   interrupt_main_races(event, "event interrupt_main races", 1350200);
   EXPECT_FALSE(event.is_set());
+}
+
+TEST_F(RacesTest, InterruptMainAgainstTheStartOfAQueueGet) {
+  RT_REQUIRES_CONCURRENCY();  // the sender thread spins while main waits
+  static Queue<int, 4> queue;
+  interrupt_main_races(queue, "queue get interrupt_main races", 15050015);
+  EXPECT_TRUE(queue.empty()) << "an interrupted get changed the queue";
+  EXPECT_EQ(queue.unfinished_tasks(), 0u);
 }
 
 // ------------------------------------------------ a signal storm through a contended lock
