@@ -231,6 +231,14 @@ TEST_F(QueueTest, NegativeTimeout) {
     EXPECT_TRUE(q.put(1, false, bad).has_value());
     EXPECT_EQ(*q.get(false, bad), 1);
     EXPECT_TRUE(q.task_done().has_value());
+    // ignored on the slow paths too: an empty queue, a full one
+    expect_error(q.get(false, bad), Errc::empty, kEmpty);
+    for (std::size_t i = 0; i < kQueueSize; ++i) ASSERT_TRUE(q.put_nowait(0).has_value());
+    expect_error(q.put(1, false, bad), Errc::full, kFull);
+    for (std::size_t i = 0; i < kQueueSize; ++i) {
+      ASSERT_TRUE(q.get_nowait().has_value());
+      ASSERT_TRUE(q.task_done().has_value());
+    }
   }
   for (double big : {TIMEOUT_MAX * 2, __builtin_inf()}) {
     expect_error(q.put(1, true, big), Errc::overflow_error, rt_test::kTooLargeMessage);
