@@ -11,7 +11,8 @@
 TEST(queue_passes_items_between_threads) {
   constexpr int kProducers = 2, kConsumers = 2, kPerProducer = 10000;
   static rawthread::Queue<int, 4> queue;
-  static std::atomic<unsigned char> seen[kProducers * kPerProducer];
+  // int, not char: riscv64 has no byte-wide atomic add without libatomic
+  static std::atomic<int> seen[kProducers * kPerProducer];
   static std::atomic<int> errors{0}, out_of_order{0}, got{0};
   static rawthread::Semaphore produced(0);  // one token per producer done
   for (auto& s : seen) s = 0;
