@@ -268,7 +268,7 @@ TEST_F(QueueTest, ShrinkingQueue) {
   EXPECT_TRUE(q.full());
 }
 
-// ------------------------------------------------------------ the torture (and BaseSimpleQueueTest)
+// ------------------------------------------------------------ the torture, BaseSimpleQueueTest
 
 // 4 producers and 4 consumers pass items through a Queue<int, 8>: each item
 // is the producer's id in the high bits and its sequence number below. Every
@@ -338,7 +338,8 @@ TEST_F(QueueTest, ProducerConsumerTorture) {
   rt_test::Watchdog dog(240.0, [] { wake_queue(t.q); });
   EXPECT_TRUE(wait_for([] { return t.producers_done.load() == kProducers; }, 200.0))
       << t.got.load() << " items got";
-  for (int c = 0; c < kConsumers; ++c) ASSERT_TRUE(t.q.put(-1, true, rt_test::kDeadline).has_value());
+  for (int c = 0; c < kConsumers; ++c)
+    ASSERT_TRUE(t.q.put(-1, true, rt_test::kDeadline).has_value());
   EXPECT_TRUE(wait_for([] { return t.consumers_done.load() == kConsumers; }));
   dog.dismiss();
   EXPECT_FALSE(dog.fired()) << "a wake-up was lost";

@@ -623,7 +623,8 @@ static void test_queue_errors_and_order(void) {
                 RAWTHREAD_E_SEMAPHORE_OVERFLOW);
   CHECK_ERROR(rawthread_queue_init(&q, buffer, sizeof buffer[0], 3), 0);
   CHECK(rawthread_queue_empty(&q) && !rawthread_queue_full(&q) && rawthread_queue_qsize(&q) == 0);
-  CHECK_ERROR(rawthread_queue_put(NULL, &in, true, RAWTHREAD_NO_TIMEOUT), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_queue_put(NULL, &in, true, RAWTHREAD_NO_TIMEOUT),
+              RAWTHREAD_E_NULL_ARGUMENT);
   CHECK_ERROR(rawthread_queue_put(&q, NULL, true, RAWTHREAD_NO_TIMEOUT), RAWTHREAD_E_NULL_ARGUMENT);
   CHECK_ERROR(rawthread_queue_get(NULL, &out, false, 0), RAWTHREAD_E_NULL_ARGUMENT);
   CHECK_ERROR(rawthread_queue_get(&q, NULL, false, 0), RAWTHREAD_E_NULL_ARGUMENT);
@@ -643,7 +644,8 @@ static void test_queue_errors_and_order(void) {
   }
   CHECK(rawthread_queue_full(&q) && rawthread_queue_qsize(&q) == 3);
   CHECK_ERROR(rawthread_queue_put_nowait(&q, &in), RAWTHREAD_E_QUEUE_FULL);
-  CHECK_ERROR(rawthread_queue_put(&q, &in, false, -7), RAWTHREAD_E_QUEUE_FULL); /* timeout ignored */
+  /* block false: the timeout is ignored */
+  CHECK_ERROR(rawthread_queue_put(&q, &in, false, -7), RAWTHREAD_E_QUEUE_FULL);
   double t0 = now();
   CHECK_ERROR(rawthread_queue_put(&q, &in, true, 0.05), RAWTHREAD_E_QUEUE_FULL);
   CHECK(now() - t0 >= 0.05);
