@@ -16,6 +16,8 @@ every number here is the median over those repetitions:
   bench_threaded  everything else, in a process that started and joined a
                   pthread first: uncontended pairs, contended throughput,
                   start + join, timed-wait overshoot, memory per thread
+  bench_queue     queue_throughput: Queue<int, 64> against a pthread mutex +
+                  two condition variables, 2 producers and 2 consumers
   callgrind_pairs instructions per uncontended pair (valgrind; the same in
                   both runs, being deterministic)
 
@@ -23,7 +25,7 @@ It prints one table per run, a line that says which of issue 7's targets
 the pinned run meets, and, last, one machine-readable line with the pinned
 run's ratios:
 
-  ratios: uncontended_time=R uncontended_instr=R contended_2=R contended_4=R start_join=R timed_overshoot=R thread_kib=K
+  ratios: uncontended_time=R uncontended_instr=R contended_2=R contended_4=R start_join=R timed_overshoot=R thread_kib=K queue_throughput=R
 
 time and instruction ratios are rawthread / pthread (below 1: rawthread is
 faster or leaner); contended ones are rawthread's ops/s / pthread's (above 1:
@@ -80,8 +82,10 @@ def build(builddir):
         with open(stamp, 'w') as f:
             f.write(' '.join(setup))
     run(['ninja', '-C', builddir], cwd=ROOT, stdout=subprocess.DEVNULL)
-    return {name: os.path.join(builddir, 'bench', name)
-            for name in ('bench_single', 'bench_threaded', 'pair_instr')}
+    binaries = {name: os.path.join(builddir, 'bench', name)
+                for name in ('bench_single', 'bench_threaded', 'pair_instr')}
+    binaries['bench_queue'] = os.path.join(builddir, 'bench', 'bench_queue')
+    return binaries
 
 
 # ---- Running -------------------------------------------------------------------
@@ -195,9 +199,16 @@ ROWS = [
      counter('rss_anon_kib_per_thread'), 'memory/rawthread', 'memory/pthread', None),
     ('', 'mapped memory (VmSize) per blocked thread, 32 KiB stacks', 'KiB', 'threaded',
      counter('vm_kib_per_thread'), 'memory/rawthread', 'memory/pthread', None),
+    ('queue_throughput', 'Queue<int, 64>, 2 producers + 2 consumers: own threads + own queue', 'Mitems/s',
+     'queue', mops, 'queue_throughput/rawthread_threads+rawthread_queue',
+     'queue_throughput/pthreads+pthread_queue', None),
+    ('', 'Queue<int, 64>, 2 + 2 pthreads: rawthread Queue vs pthread mutex + 2 conds', 'Mitems/s',
+     'queue', mops, 'queue_throughput/pthreads+rawthread_queue', 'queue_throughput/pthreads+pthread_queue',
+     None),
 ]
 RATIO_KEYS = ['uncontended_time', 'uncontended_instr', 'contended_2', 'contended_4', 'start_join',
               'timed_overshoot', 'thread_kib']
+RATIO_KEYS += ['queue_throughput']
 
 # The targets of issue 7 for the pinned run on x86_64: (at most, bound) or
 # (at least, bound).
@@ -209,6 +220,7 @@ TARGETS = {
     'start_join': ('<=', 0.9),
     'timed_overshoot': ('<=', 1.1),
     'thread_kib': ('<=', 4.0),
+    'queue_throughput': ('>=', 1.2),
 }
 
 
@@ -362,6 +374,7 @@ def main():
         results = {
             'single': run_benchmark(binaries['bench_single'], prefix, args.repetitions, args.min_time),
             'threaded': run_benchmark(binaries['bench_threaded'], prefix, args.repetitions, args.min_time),
+            'queue': run_benchmark(binaries['bench_queue'], prefix, args.repetitions, args.min_time),
         }
         tables.append((title, evaluate(results, instr)))
 

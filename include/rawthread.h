@@ -317,6 +317,49 @@ int rawthread_interrupt_main(int signum);
  * the wait (a seccomp filter; rawthread_last_errno() says why). */
 int rawthread_sleep(double seconds);
 
+/* ---- Queue ------------------------------------------------------------------ */
+
+/* rawthread::Queue (rawthread/queue.hpp) over a caller's buffer of
+ * `capacity` elements of `element_size` bytes each, which must outlive it:
+ * queue.py's Queue(maxsize=capacity), items copied in and out with memcpy.
+ * No static initializer: rawthread_queue_init sets it up, once, before any
+ * other thread uses it; never copied once in use. */
+typedef struct rawthread_queue {
+  RAWTHREAD_ALIGNAS(8) unsigned char opaque[64];
+} rawthread_queue;
+/* RAWTHREAD_E_NULL_ARGUMENT: q or buffer NULL, element_size or capacity 0;
+ * RAWTHREAD_E_SEMAPHORE_OVERFLOW: capacity > UINT32_MAX (the free slots are
+ * a semaphore's value). Nothing set up on an error. */
+int rawthread_queue_init(rawthread_queue* q, void* buffer, size_t element_size, size_t capacity);
+/* put copies element_size bytes from item to the tail; get copies the oldest
+ * item to item_out. queue.py's arguments: block false never waits and
+ * ignores timeout (a pending interrupt request stays pending);
+ * RAWTHREAD_NO_TIMEOUT waits for ever; other negatives and NaN (with block)
+ * RAWTHREAD_E_QUEUE_NEGATIVE_TIMEOUT; above RAWTHREAD_TIMEOUT_MAX
+ * RAWTHREAD_E_TIMEOUT_TOO_LARGE. RAWTHREAD_E_QUEUE_FULL / _EMPTY: no room /
+ * no item at once or in time; RAWTHREAD_E_INTERRUPTED: an interrupt
+ * requested for the thread ended a blocking call; RAWTHREAD_E_LOCK_WAIT_FAILED
+ * as for a lock; in the dummy backend RAWTHREAD_E_WOULD_DEADLOCK for an
+ * untimed put to a full queue or get from an empty one. NULL q or item:
+ * RAWTHREAD_E_NULL_ARGUMENT. Nothing changes on an error. */
+int rawthread_queue_put(rawthread_queue* q, const void* item, bool block, double timeout);
+int rawthread_queue_get(rawthread_queue* q, void* item_out, bool block, double timeout);
+int rawthread_queue_put_nowait(rawthread_queue* q, const void* item);
+int rawthread_queue_get_nowait(rawthread_queue* q, void* item_out);
+/* Snapshots: items queued (0 for NULL), none (true for NULL), capacity of
+ * them (false for NULL). */
+size_t rawthread_queue_qsize(const rawthread_queue* q);
+bool rawthread_queue_empty(const rawthread_queue* q);
+bool rawthread_queue_full(const rawthread_queue* q);
+/* One put's task done. RAWTHREAD_E_TASK_DONE_TOO_MANY: more task_done than
+ * puts; nothing changed. */
+int rawthread_queue_task_done(rawthread_queue* q);
+/* Until every put is task_done. RAWTHREAD_E_QUEUE_JOIN_TIMEOUT: the timeout
+ * ran out; the timeout's other errors and RAWTHREAD_E_INTERRUPTED as put's;
+ * in the dummy backend RAWTHREAD_E_WOULD_DEADLOCK untimed with unfinished
+ * tasks. */
+int rawthread_queue_join(rawthread_queue* q, double timeout);
+
 #ifdef __cplusplus
 }
 #endif

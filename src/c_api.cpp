@@ -36,6 +36,17 @@ static_assert(sizeof(rawthread_condition) == sizeof(Condition) &&
 static_assert(sizeof(rawthread_thread) >= sizeof(Thread) + sizeof(void*) &&
               alignof(rawthread_thread) >= alignof(Thread));
 static_assert(sizeof(rawthread_ident) == sizeof(Ident));
+
+// What a rawthread_queue holds: the C++ Queue's core, and the caller's
+// buffer in place of the template's inline slots.
+struct CQueue {
+  detail::QueueCore core;
+  unsigned char* buffer;
+  std::size_t element_size;
+  unsigned char* at(std::uint32_t i) const noexcept { return buffer + i * element_size; }
+};
+static_assert(sizeof(rawthread_queue) == sizeof(CQueue) &&
+              alignof(rawthread_queue) == alignof(CQueue));
 static_assert(RAWTHREAD_TIMEOUT_MAX == TIMEOUT_MAX);
 
 // The C kind of an Errc: the same enumerators in the same order.
@@ -360,5 +371,52 @@ int rawthread_condition_notify_all(rawthread_condition* cond) {
 void rawthread_request_interrupt(void) { request_interrupt(); }
 int rawthread_interrupt_main(int signum) { return code_of(interrupt_main(signum)); }
 int rawthread_sleep(double seconds) { return code_of(sleep(seconds)); }
+
+// The queue: its core and where its items live. put and get run the core's
+// protocol (rawthread/queue.hpp), with memcpy as the move.
+int rawthread_queue_init(rawthread_queue* q, void* buffer, size_t element_size, size_t capacity) {
+  if (q == nullptr || buffer == nullptr || element_size == 0 || capacity == 0)
+    return null_argument();
+  if (capacity > UINT32_MAX) return fail(errors::kSemaphoreOverflow);
+  ::new (static_cast<void*>(q))
+      CQueue{detail::QueueCore(static_cast<std::uint32_t>(capacity)),
+             static_cast<unsigned char*>(buffer), element_size};
+  return RAWTHREAD_OK;
+}
+int rawthread_queue_put(rawthread_queue* q, const void* item, bool block, double timeout) {
+  if (q == nullptr || item == nullptr) return null_argument();
+  CQueue* queue = as<CQueue>(q);
+  return code_of(queue->core.put(block, timeout, [&](std::uint32_t i) noexcept {
+    __builtin_memcpy(queue->at(i), item, queue->element_size);
+  }));
+}
+int rawthread_queue_get(rawthread_queue* q, void* item_out, bool block, double timeout) {
+  if (q == nullptr || item_out == nullptr) return null_argument();
+  CQueue* queue = as<CQueue>(q);
+  return code_of(queue->core.get(block, timeout, [&](std::uint32_t i) noexcept {
+    __builtin_memcpy(item_out, queue->at(i), queue->element_size);
+  }));
+}
+int rawthread_queue_put_nowait(rawthread_queue* q, const void* item) {
+  return rawthread_queue_put(q, item, false, RAWTHREAD_NO_TIMEOUT);
+}
+int rawthread_queue_get_nowait(rawthread_queue* q, void* item_out) {
+  return rawthread_queue_get(q, item_out, false, RAWTHREAD_NO_TIMEOUT);
+}
+size_t rawthread_queue_qsize(const rawthread_queue* q) {
+  return q != nullptr ? as<CQueue>(q)->core.qsize() : 0;
+}
+bool rawthread_queue_empty(const rawthread_queue* q) { return rawthread_queue_qsize(q) == 0; }
+bool rawthread_queue_full(const rawthread_queue* q) {
+  return q != nullptr && as<CQueue>(q)->core.qsize() >= as<CQueue>(q)->core.capacity();
+}
+int rawthread_queue_task_done(rawthread_queue* q) {
+  if (q == nullptr) return null_argument();
+  return code_of(as<CQueue>(q)->core.task_done());
+}
+int rawthread_queue_join(rawthread_queue* q, double timeout) {
+  if (q == nullptr) return null_argument();
+  return code_of(as<CQueue>(q)->core.join(timeout));
+}
 
 }  // extern "C"

@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <random>
+#include <string_view>
 #include <type_traits>
 
 #include "support.hpp"
@@ -524,6 +525,78 @@ TEST_F(RacesTest, InterruptMainAgainstTheStartOfAJoin) {
   EXPECT_FALSE(thread->is_done());
   gate.unlock();
   EXPECT_TRUE(rt_test::is_true(thread->join(rt_test::kDeadline)));
+}
+
+// A Queue's blocking calls: a get of an empty queue, a put to a full one,
+// a join with a task not done. Each wait is a Semaphore's or lock_wait's,
+// behind the queue's own checks. The rescue makes the call succeed and
+// wakes every futex word of the queue's core.
+template <class Q>
+void wake_every_word(Q& queue) {
+  auto* bytes = reinterpret_cast<unsigned char*>(&queue);
+  for (std::size_t offset = 0; offset < sizeof(detail::QueueCore); offset += 4)
+    rt_test::wake_all(bytes + offset);
+}
+
+// A get's or put's Result as an acquire's: done is true, full/empty false.
+template <class R>
+Result<bool> as_acquire(const R& r) {
+  if (r) return true;
+  if (r.error().kind == Errc::empty || r.error().kind == Errc::full) return false;
+  return r.error();
+}
+
+Queue<int, 1> g_queue;
+
+TEST_F(RacesTest, InterruptMainAgainstTheStartOfAQueueGet) {
+  RT_REQUIRES_CONCURRENCY();  // the sender thread spins while main waits
+  run_race(
+      Sender::interrupt_main, main_tid_, [] { return as_acquire(g_queue.get(true, 5.0)); },
+      [] {
+        (void)g_queue.put_nowait(0);
+        wake_every_word(g_queue);
+      },
+      "queue get interrupt_main races", 15050015);
+  EXPECT_TRUE(g_queue.empty()) << "an interrupted get changed the queue";
+  EXPECT_EQ(g_queue.unfinished_tasks(), 0u);
+}
+
+TEST_F(RacesTest, InterruptMainAgainstTheStartOfAQueuePut) {
+  RT_REQUIRES_CONCURRENCY();  // the sender thread spins while main waits
+  ASSERT_TRUE(g_queue.put_nowait(1).has_value());
+  run_race(
+      Sender::interrupt_main, main_tid_, [] { return as_acquire(g_queue.put(2, true, 5.0)); },
+      [] {
+        (void)g_queue.get_nowait();
+        wake_every_word(g_queue);
+      },
+      "queue put interrupt_main races", 26060026);
+  EXPECT_EQ(g_queue.qsize(), 1u) << "an interrupted put changed the queue";
+  EXPECT_EQ(g_queue.unfinished_tasks(), 1u);
+  Result<int> got = g_queue.get_nowait();
+  EXPECT_TRUE(got.has_value() && *got == 1);
+  EXPECT_TRUE(g_queue.task_done().has_value());
+}
+
+TEST_F(RacesTest, InterruptMainAgainstTheStartOfAQueueJoin) {
+  RT_REQUIRES_CONCURRENCY();  // the sender thread spins while main waits
+  ASSERT_TRUE(g_queue.put_nowait(1).has_value());
+  ASSERT_TRUE(g_queue.get_nowait().has_value());  // one task not done
+  run_race(
+      Sender::interrupt_main, main_tid_,
+      [] {
+        Result<void> r = g_queue.join(5.0);
+        if (r) return Result<bool>(true);
+        if (std::string_view(r.error().message) == "join timed out") return Result<bool>(false);
+        return Result<bool>(r.error());
+      },
+      [] {
+        (void)g_queue.task_done();
+        wake_every_word(g_queue);
+      },
+      "queue join interrupt_main races", 37070037);
+  EXPECT_EQ(g_queue.unfinished_tasks(), 1u) << "an interrupted join changed the count";
+  EXPECT_TRUE(g_queue.task_done().has_value());
 }
 
 // ------------------------------------------------ a signal storm through a contended lock

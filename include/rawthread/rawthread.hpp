@@ -9,6 +9,7 @@
 //   Semaphore, BoundedSemaphore  counting semaphores   <rawthread/semaphore.hpp>
 //   Event                    a flag to wait for        <rawthread/event.hpp>
 //   Condition                wait for a notify         <rawthread/condition.hpp>
+//   Queue                    bounded FIFO, inline      <rawthread/queue.hpp>
 //   start_new_thread, ...    threads, stack_size       <rawthread/thread.hpp>
 //   interrupt_main, ...      interruptible acquires    <rawthread/interrupt.hpp>
 //   Thread, start_joinable_thread  joinable threads    <rawthread/joinable.hpp>
@@ -40,6 +41,7 @@
 #include <rawthread/interrupt.hpp>
 #include <rawthread/joinable.hpp>
 #include <rawthread/lock.hpp>
+#include <rawthread/queue.hpp>
 #include <rawthread/result.hpp>
 #include <rawthread/rlock.hpp>
 #include <rawthread/sleep.hpp>

@@ -602,6 +602,108 @@ static void test_condition_notify_wakes_a_waiter(void) {
   CHECK(wait_threads(0, 60));
 }
 
+/* The queue over a buffer of structs: FIFO, the copies exact, the errors
+ * (each changing nothing), task_done / join, NULL. */
+struct queue_item {
+  int id;
+  double value;
+  char tag[12];
+};
+
+static void test_queue_errors_and_order(void) {
+  struct queue_item buffer[3], in, out;
+  rawthread_queue q;
+  memset(&out, 0, sizeof out);
+  CHECK_ERROR(rawthread_queue_init(NULL, buffer, sizeof buffer[0], 3), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_queue_init(&q, NULL, sizeof buffer[0], 3), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_queue_init(&q, buffer, 0, 3), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_queue_init(&q, buffer, sizeof buffer[0], 0), RAWTHREAD_E_NULL_ARGUMENT);
+  if (sizeof(size_t) > 4)
+    CHECK_ERROR(rawthread_queue_init(&q, buffer, sizeof buffer[0], (size_t)UINT32_MAX + 1),
+                RAWTHREAD_E_SEMAPHORE_OVERFLOW);
+  CHECK_ERROR(rawthread_queue_init(&q, buffer, sizeof buffer[0], 3), 0);
+  CHECK(rawthread_queue_empty(&q) && !rawthread_queue_full(&q) && rawthread_queue_qsize(&q) == 0);
+  CHECK_ERROR(rawthread_queue_put(NULL, &in, true, RAWTHREAD_NO_TIMEOUT),
+              RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_queue_put(&q, NULL, true, RAWTHREAD_NO_TIMEOUT), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_queue_get(NULL, &out, false, 0), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_queue_get(&q, NULL, false, 0), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_queue_put_nowait(NULL, &in), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_queue_get_nowait(NULL, &out), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_queue_task_done(NULL), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_queue_join(NULL, 0), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK(rawthread_queue_qsize(NULL) == 0 && rawthread_queue_empty(NULL) &&
+        !rawthread_queue_full(NULL));
+  CHECK(rawthread_queue_qsize(&q) == 0);
+
+  for (int i = 0; i < 3; ++i) {
+    in.id = i;
+    in.value = i * 1.5;
+    snprintf(in.tag, sizeof in.tag, "item %d", i);
+    CHECK_ERROR(rawthread_queue_put(&q, &in, true, RAWTHREAD_NO_TIMEOUT), 0);
+  }
+  CHECK(rawthread_queue_full(&q) && rawthread_queue_qsize(&q) == 3);
+  CHECK_ERROR(rawthread_queue_put_nowait(&q, &in), RAWTHREAD_E_QUEUE_FULL);
+  /* block false: the timeout is ignored */
+  CHECK_ERROR(rawthread_queue_put(&q, &in, false, -7), RAWTHREAD_E_QUEUE_FULL);
+  double t0 = now();
+  CHECK_ERROR(rawthread_queue_put(&q, &in, true, 0.05), RAWTHREAD_E_QUEUE_FULL);
+  CHECK(now() - t0 >= 0.05);
+  CHECK_ERROR(rawthread_queue_put(&q, &in, true, -7), RAWTHREAD_E_QUEUE_NEGATIVE_TIMEOUT);
+  CHECK_ERROR(rawthread_queue_put(&q, &in, true, 1e300), RAWTHREAD_E_TIMEOUT_TOO_LARGE);
+  CHECK_ERROR(rawthread_queue_join(&q, 0.05), RAWTHREAD_E_QUEUE_JOIN_TIMEOUT);
+  CHECK_ERROR(rawthread_queue_join(&q, -2), RAWTHREAD_E_QUEUE_NEGATIVE_TIMEOUT);
+  CHECK(rawthread_queue_qsize(&q) == 3);
+  for (int i = 0; i < 3; ++i) {
+    CHECK_ERROR(rawthread_queue_get(&q, &out, true, RAWTHREAD_NO_TIMEOUT), 0);
+    char tag[12];
+    snprintf(tag, sizeof tag, "item %d", i);
+    CHECK(out.id == i && out.value == i * 1.5 && strcmp(out.tag, tag) == 0);
+    CHECK_ERROR(rawthread_queue_task_done(&q), 0);
+  }
+  CHECK_ERROR(rawthread_queue_get_nowait(&q, &out), RAWTHREAD_E_QUEUE_EMPTY);
+  CHECK_ERROR(rawthread_queue_get(&q, &out, true, 0.01), RAWTHREAD_E_QUEUE_EMPTY);
+  CHECK_ERROR(rawthread_queue_task_done(&q), RAWTHREAD_E_TASK_DONE_TOO_MANY);
+  CHECK_ERROR(rawthread_queue_join(&q, RAWTHREAD_NO_TIMEOUT), 0);
+  if (RAWTHREAD_TEST_DUMMY) {
+    CHECK_ERROR(rawthread_queue_get(&q, &out, true, RAWTHREAD_NO_TIMEOUT),
+                RAWTHREAD_E_WOULD_DEADLOCK);
+  }
+  CHECK(rawthread_queue_empty(&q));
+}
+
+/* A producer thread puts 1,000 structs through a 2-slot queue; the main
+ * thread gets them in order. */
+static struct queue_item handoff_buffer[2];
+static rawthread_queue handoff;
+static atomic_int handoff_errors;
+
+static void produce_items(void* arg) {
+  (void)arg;
+  for (int i = 0; i < 1000; ++i) {
+    struct queue_item item = {i, -i, "x"};
+    if (rawthread_queue_put(&handoff, &item, true, 60) != 0) atomic_fetch_add(&handoff_errors, 1);
+  }
+}
+
+static void test_queue_hands_items_between_threads(void) {
+  REQUIRES_CONCURRENCY(); /* the producer waits for room while main gets */
+  atomic_store(&handoff_errors, 0);
+  CHECK_ERROR(rawthread_queue_init(&handoff, handoff_buffer, sizeof handoff_buffer[0], 2), 0);
+  CHECK_ERROR(rawthread_start_new_thread(produce_items, NULL, NULL), 0);
+  int in_order = 0;
+  for (int i = 0; i < 1000; ++i) {
+    struct queue_item item;
+    if (rawthread_queue_get(&handoff, &item, true, 60) != 0) break;
+    in_order += item.id == i && item.value == -i;
+    rawthread_queue_task_done(&handoff);
+  }
+  CHECK(in_order == 1000);
+  CHECK_ERROR(rawthread_queue_join(&handoff, 60), 0);
+  CHECK(atomic_load(&handoff_errors) == 0);
+  CHECK(wait_threads(0, 60));
+}
+
 /* In the child of fork(), the locks a thread of the parent held: it is not
  * there to release them, and at_fork_reinit frees them. The child reports
  * through its exit status, one code per check, and uses only
@@ -1202,6 +1304,8 @@ int main(void) {
       {"misaligned_lock_ends_its_wait", test_misaligned_lock_ends_its_wait},
       {"condition_errors_and_timeouts", test_condition_errors_and_timeouts},
       {"condition_notify_wakes_a_waiter", test_condition_notify_wakes_a_waiter},
+      {"queue_errors_and_order", test_queue_errors_and_order},
+      {"queue_hands_items_between_threads", test_queue_hands_items_between_threads},
   };
   int passed = 0, failed = 0, skipped = 0;
   for (size_t i = 0; i < sizeof tests / sizeof tests[0]; ++i) {
