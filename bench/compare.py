@@ -13,22 +13,27 @@ every number here is the median over those repetitions:
 
   bench_single    uncontended pairs in a process that never started a thread
                   (glibc's single-threaded path: no atomics in pthread_mutex_*)
-  bench_threaded  everything else, in a process that started and joined a
-                  pthread first: uncontended pairs, contended throughput,
-                  start + join, timed-wait overshoot, memory per thread
+  bench_threaded  the locks and threads, in a process that started and
+                  joined a pthread first: uncontended pairs, contended
+                  throughput, start + join, timed-wait overshoot, memory
+                  per thread
+  bench_wait      Condition and Semaphore against pthread_cond_t and sem_t:
+                  ping-pong round trips, notify_all to 4 waiters (both
+                  sides' blocks of rounds in turns)
   callgrind_pairs instructions per uncontended pair (valgrind; the same in
                   both runs, being deterministic)
 
-It prints one table per run, a line that says which of issue 7's targets
-the pinned run meets, and, last, one machine-readable line with the pinned
-run's ratios:
+It prints one table per run, a line that says which of the targets (issue
+7's and issue 15's) the pinned run meets, and, last, one machine-readable
+line with the pinned run's ratios:
 
-  ratios: uncontended_time=R uncontended_instr=R contended_2=R contended_4=R start_join=R timed_overshoot=R thread_kib=K
+  ratios: uncontended_time=R uncontended_instr=R contended_2=R contended_4=R start_join=R timed_overshoot=R thread_kib=K cond_pingpong=R sem_pingpong=R notify_all_4=R
 
 time and instruction ratios are rawthread / pthread (below 1: rawthread is
-faster or leaner); contended ones are rawthread's ops/s / pthread's (above 1:
-rawthread is faster); thread_kib is rawthread's resident (anonymous) KiB
-per blocked thread. The uncontended times are CPU time (a loop preempted by
+faster or leaner; cond_pingpong, sem_pingpong and notify_all_4 are times
+per round trip or round); contended ones are rawthread's ops/s / pthread's
+(above 1: rawthread is faster); thread_kib is rawthread's resident
+(anonymous) KiB per blocked thread. The uncontended times are CPU time (a loop preempted by
 another process does not count); the other times are wall-clock time.
 --update-docs also writes the tables into docs/performance.md between
 <!-- bench:begin --> and <!-- bench:end --> (--update-readme, its old
@@ -81,7 +86,7 @@ def build(builddir):
             f.write(' '.join(setup))
     run(['ninja', '-C', builddir], cwd=ROOT, stdout=subprocess.DEVNULL)
     return {name: os.path.join(builddir, 'bench', name)
-            for name in ('bench_single', 'bench_threaded', 'pair_instr')}
+            for name in ('bench_single', 'bench_threaded', 'bench_wait', 'pair_instr')}
 
 
 # ---- Running -------------------------------------------------------------------
@@ -139,6 +144,10 @@ def counter(key):
 
 TIMED = 'timed/rawthread_lock+pthread_mutex_clocklock'
 START_JOIN = 'start_join/rawthread_joinable+pthread'
+COND_PINGPONG = 'cond_pingpong/interleaved'
+SEM_PINGPONG = 'sem_pingpong/interleaved'
+NOTIFY_ALL_4 = 'notify_all_4/interleaved'
+IN_TURNS = (counter('rawthread_us'), counter('pthread_us'))
 
 # key (in the ratios line, or ''), label, unit, source (a binary, or
 # callgrind and which process), metric (or rawthread's and pthread's, where
@@ -195,12 +204,21 @@ ROWS = [
      counter('rss_anon_kib_per_thread'), 'memory/rawthread', 'memory/pthread', None),
     ('', 'mapped memory (VmSize) per blocked thread, 32 KiB stacks', 'KiB', 'threaded',
      counter('vm_kib_per_thread'), 'memory/rawthread', 'memory/pthread', None),
+    # The threading layer: each side's blocks of rounds in turns, one
+    # benchmark, a counter each.
+    ('cond_pingpong', 'a turn handed back and forth through a Condition (pthread_cond_t): round trip',
+     'us', 'wait', IN_TURNS, COND_PINGPONG, COND_PINGPONG, None),
+    ('sem_pingpong', 'a turn handed back and forth through two Semaphores (sem_t): round trip',
+     'us', 'wait', IN_TURNS, SEM_PINGPONG, SEM_PINGPONG, None),
+    ('notify_all_4', 'notify_all to 4 waiters, each takes the lock once: round', 'us', 'wait',
+     IN_TURNS, NOTIFY_ALL_4, NOTIFY_ALL_4, None),
 ]
 RATIO_KEYS = ['uncontended_time', 'uncontended_instr', 'contended_2', 'contended_4', 'start_join',
-              'timed_overshoot', 'thread_kib']
+              'timed_overshoot', 'thread_kib', 'cond_pingpong', 'sem_pingpong', 'notify_all_4']
 
-# The targets of issue 7 for the pinned run on x86_64: (at most, bound) or
-# (at least, bound).
+# The targets for the pinned run on x86_64, issue 7's (the locks and
+# threads) and issue 15's (the threading layer): (at most, bound) or (at
+# least, bound).
 TARGETS = {
     'uncontended_time': ('<=', 0.9),
     'uncontended_instr': ('<=', 0.25),
@@ -209,6 +227,9 @@ TARGETS = {
     'start_join': ('<=', 0.9),
     'timed_overshoot': ('<=', 1.1),
     'thread_kib': ('<=', 4.0),
+    'cond_pingpong': ('<=', 0.9),
+    'sem_pingpong': ('<=', 0.9),
+    'notify_all_4': ('<=', 0.9),
 }
 
 
@@ -362,6 +383,7 @@ def main():
         results = {
             'single': run_benchmark(binaries['bench_single'], prefix, args.repetitions, args.min_time),
             'threaded': run_benchmark(binaries['bench_threaded'], prefix, args.repetitions, args.min_time),
+            'wait': run_benchmark(binaries['bench_wait'], prefix, args.repetitions, args.min_time),
         }
         tables.append((title, evaluate(results, instr)))
 
