@@ -168,9 +168,9 @@ detail::LockWord& Condition::lock_word() noexcept {
 // cannot be marked: they are woken instead.
 void Condition::wake(std::size_t n) noexcept {
   list_lock_.lock();
-  // Marked before any waiter is moved, and only if one is linked: a notify
-  // that finds nobody leaves the lock's release free of a needless wake.
-  const bool requeue = head_ != nullptr && mark_contended();
+  // Marked before any waiter is moved, and only if one may be: a notify
+  // that picks nobody leaves the lock's release free of a needless wake.
+  const bool requeue = n != 0 && head_ != nullptr && mark_contended();
   bool moved = false;
   while (n != 0 && head_ != nullptr) {
     CondWaiter* waiter = head_;
