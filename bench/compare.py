@@ -364,6 +364,9 @@ def main():
     command = ' '.join(['bench/compare.py'] + [shlex.quote(arg) for arg in sys.argv[1:]])
 
     binaries = build(args.builddir)
+    # The machine's load, before and after: the ratios hold on a busy
+    # machine, the absolute figures do not, so the tables say how busy.
+    load_before = os.getloadavg()[0]
 
     # The first CPU this process may run on: CPU 0 unless a cpuset says otherwise.
     cpu = min(os.sched_getaffinity(0))
@@ -391,7 +394,8 @@ def main():
     header = (f'{info["date"]}, {info["arch"]}, {info["cpu"]} ({info["cpus"]} CPUs), '
               f'Linux {info["kernel"]}, {info["libc"]}, {info["compiler"]}; `{command}`: '
               f'release build, medians of {args.repetitions} repetitions (interleaved at random), '
-              f'instructions counted by callgrind.')
+              f'instructions counted by callgrind; load average {load_before:.2f} before the runs, '
+              f'{os.getloadavg()[0]:.2f} after.')
     body = [header]
     for title, table in tables:
         body += ['', f'**{title}**', '', markdown(table)]
