@@ -456,7 +456,8 @@ TEST_F(ConditionTest, OverALockHeldByAnotherThreadNotifyIsAllowed) {
 // notify moves its waiter onto the lock's queue (the notifier holds the
 // lock): the waiter sleeps on until the lock is released, instead of waking
 // to find it held and sleeping again on it (its voluntary context switches
-// do not move while the notifier holds the lock), then returns notified.
+// do not move while the notifier holds the lock), then the release wakes
+// it and it returns notified.
 template <class L>
 void notified_sleeps_until_release(L& lock, Condition& cond) {
   static Condition* c;
@@ -479,8 +480,13 @@ void notified_sleeps_until_release(L& lock, Condition& cond) {
   ASSERT_TRUE(cond.notify().has_value());
   rt_test::sleep_ms(100);  // a waiter woken by the notify would be asleep on the lock by now
   const long during = rt_test::voluntary_switches(tid.load());
+  const std::int64_t released = now_ns();
   lock.unlock();
   ASSERT_TRUE(wait_for([] { return g.finished.load() == 1; }));
+  // Well before its wait's deadline: a waiter moved onto a lock left
+  // unmarked would sleep through the release until then.
+  EXPECT_LT(seconds_since(released), rt_test::kDeadline / 3)
+      << "the release did not wake the notified waiter";
   EXPECT_EQ(g.outcome[0].load(), 1);
   EXPECT_NE(before, -1);
   EXPECT_EQ(during, before) << "the notified waiter woke while the notifier held the lock";
