@@ -13,24 +13,29 @@ every number here is the median over those repetitions:
 
   bench_single    uncontended pairs in a process that never started a thread
                   (glibc's single-threaded path: no atomics in pthread_mutex_*)
-  bench_threaded  everything else, in a process that started and joined a
-                  pthread first: uncontended pairs, contended throughput,
-                  start + join, timed-wait overshoot, memory per thread
+  bench_threaded  the locks and threads, in a process that started and
+                  joined a pthread first: uncontended pairs, contended
+                  throughput, start + join, timed-wait overshoot, memory
+                  per thread
+  bench_wait      Condition and Semaphore against pthread_cond_t and sem_t:
+                  ping-pong round trips, notify_all to 4 waiters (both
+                  sides' blocks of rounds in turns)
   bench_queue     queue_throughput: Queue<int, 64> against a pthread mutex +
                   two condition variables, 2 producers and 2 consumers
   callgrind_pairs instructions per uncontended pair (valgrind; the same in
                   both runs, being deterministic)
 
-It prints one table per run, a line that says which of issue 7's targets
-the pinned run meets, and, last, one machine-readable line with the pinned
-run's ratios:
+It prints one table per run, a line that says which of the targets (issue
+7's and issue 15's) the pinned run meets, and, last, one machine-readable
+line with the pinned run's ratios:
 
-  ratios: uncontended_time=R uncontended_instr=R contended_2=R contended_4=R start_join=R timed_overshoot=R thread_kib=K queue_throughput=R
+  ratios: uncontended_time=R uncontended_instr=R contended_2=R contended_4=R start_join=R timed_overshoot=R thread_kib=K cond_pingpong=R sem_pingpong=R notify_all_4=R queue_throughput=R
 
 time and instruction ratios are rawthread / pthread (below 1: rawthread is
-faster or leaner); contended ones are rawthread's ops/s / pthread's (above 1:
-rawthread is faster); thread_kib is rawthread's resident (anonymous) KiB
-per blocked thread. The uncontended times are CPU time (a loop preempted by
+faster or leaner; cond_pingpong, sem_pingpong and notify_all_4 are times
+per round trip or round); contended ones are rawthread's ops/s / pthread's
+(above 1: rawthread is faster); thread_kib is rawthread's resident
+(anonymous) KiB per blocked thread. The uncontended times are CPU time (a loop preempted by
 another process does not count); the other times are wall-clock time.
 --update-docs also writes the tables into docs/performance.md between
 <!-- bench:begin --> and <!-- bench:end --> (--update-readme, its old
@@ -82,10 +87,8 @@ def build(builddir):
         with open(stamp, 'w') as f:
             f.write(' '.join(setup))
     run(['ninja', '-C', builddir], cwd=ROOT, stdout=subprocess.DEVNULL)
-    binaries = {name: os.path.join(builddir, 'bench', name)
-                for name in ('bench_single', 'bench_threaded', 'pair_instr')}
-    binaries['bench_queue'] = os.path.join(builddir, 'bench', 'bench_queue')
-    return binaries
+    return {name: os.path.join(builddir, 'bench', name)
+            for name in ('bench_single', 'bench_threaded', 'bench_wait', 'bench_queue', 'pair_instr')}
 
 
 # ---- Running -------------------------------------------------------------------
@@ -143,6 +146,10 @@ def counter(key):
 
 TIMED = 'timed/rawthread_lock+pthread_mutex_clocklock'
 START_JOIN = 'start_join/rawthread_joinable+pthread'
+COND_PINGPONG = 'cond_pingpong/interleaved'
+SEM_PINGPONG = 'sem_pingpong/interleaved'
+NOTIFY_ALL_4 = 'notify_all_4/interleaved'
+IN_TURNS = (counter('rawthread_us'), counter('pthread_us'))
 
 # key (in the ratios line, or ''), label, unit, source (a binary, or
 # callgrind and which process), metric (or rawthread's and pthread's, where
@@ -199,6 +206,14 @@ ROWS = [
      counter('rss_anon_kib_per_thread'), 'memory/rawthread', 'memory/pthread', None),
     ('', 'mapped memory (VmSize) per blocked thread, 32 KiB stacks', 'KiB', 'threaded',
      counter('vm_kib_per_thread'), 'memory/rawthread', 'memory/pthread', None),
+    # The threading layer: each side's blocks of rounds in turns, one
+    # benchmark, a counter each.
+    ('cond_pingpong', 'a turn handed back and forth through a Condition (pthread_cond_t): round trip',
+     'us', 'wait', IN_TURNS, COND_PINGPONG, COND_PINGPONG, None),
+    ('sem_pingpong', 'a turn handed back and forth through two Semaphores (sem_t): round trip',
+     'us', 'wait', IN_TURNS, SEM_PINGPONG, SEM_PINGPONG, None),
+    ('notify_all_4', 'notify_all to 4 waiters, each takes the lock once: round', 'us', 'wait',
+     IN_TURNS, NOTIFY_ALL_4, NOTIFY_ALL_4, None),
     ('queue_throughput', 'Queue<int, 64>, 2 producers + 2 consumers: own threads + own queue', 'Mitems/s',
      'queue', mops, 'queue_throughput/rawthread_threads+rawthread_queue',
      'queue_throughput/pthreads+pthread_queue', None),
@@ -207,11 +222,12 @@ ROWS = [
      None),
 ]
 RATIO_KEYS = ['uncontended_time', 'uncontended_instr', 'contended_2', 'contended_4', 'start_join',
-              'timed_overshoot', 'thread_kib']
-RATIO_KEYS += ['queue_throughput']
+              'timed_overshoot', 'thread_kib', 'cond_pingpong', 'sem_pingpong', 'notify_all_4',
+              'queue_throughput']
 
-# The targets of issue 7 for the pinned run on x86_64: (at most, bound) or
-# (at least, bound).
+# The targets for the pinned run on x86_64, issue 7's (the locks and
+# threads) and issue 15's (the threading layer): (at most, bound) or (at
+# least, bound).
 TARGETS = {
     'uncontended_time': ('<=', 0.9),
     'uncontended_instr': ('<=', 0.25),
@@ -220,6 +236,9 @@ TARGETS = {
     'start_join': ('<=', 0.9),
     'timed_overshoot': ('<=', 1.1),
     'thread_kib': ('<=', 4.0),
+    'cond_pingpong': ('<=', 0.9),
+    'sem_pingpong': ('<=', 0.9),
+    'notify_all_4': ('<=', 0.9),
     'queue_throughput': ('>=', 1.2),
 }
 
@@ -355,6 +374,9 @@ def main():
     command = ' '.join(['bench/compare.py'] + [shlex.quote(arg) for arg in sys.argv[1:]])
 
     binaries = build(args.builddir)
+    # The machine's load, before and after: the ratios hold on a busy
+    # machine, the absolute figures do not, so the tables say how busy.
+    load_before = os.getloadavg()[0]
 
     # The first CPU this process may run on: CPU 0 unless a cpuset says otherwise.
     cpu = min(os.sched_getaffinity(0))
@@ -374,6 +396,7 @@ def main():
         results = {
             'single': run_benchmark(binaries['bench_single'], prefix, args.repetitions, args.min_time),
             'threaded': run_benchmark(binaries['bench_threaded'], prefix, args.repetitions, args.min_time),
+            'wait': run_benchmark(binaries['bench_wait'], prefix, args.repetitions, args.min_time),
             'queue': run_benchmark(binaries['bench_queue'], prefix, args.repetitions, args.min_time),
         }
         tables.append((title, evaluate(results, instr)))
@@ -382,7 +405,8 @@ def main():
     header = (f'{info["date"]}, {info["arch"]}, {info["cpu"]} ({info["cpus"]} CPUs), '
               f'Linux {info["kernel"]}, {info["libc"]}, {info["compiler"]}; `{command}`: '
               f'release build, medians of {args.repetitions} repetitions (interleaved at random), '
-              f'instructions counted by callgrind.')
+              f'instructions counted by callgrind; load average {load_before:.2f} before the runs, '
+              f'{os.getloadavg()[0]:.2f} after.')
     body = [header]
     for title, table in tables:
         body += ['', f'**{title}**', '', markdown(table)]

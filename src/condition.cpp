@@ -4,7 +4,8 @@
 // waiter in a deque, with the lock made a word and the deque a list).
 //
 // A waiter's word: kWaiting, kSleeping once it may sleep on the word, and
-// kNotified (notify) or kRequeued (notify_all) once a notify unlinked it.
+// kRequeued (or kNotified, when the lock was found free) once a notify
+// unlinked it.
 // The changes out of the waiting states happen under list_lock_ together
 // with the unlink, so "unlinked" and "notified" are one fact: a waiter that gives up (timeout, interrupt)
 // takes list_lock_ and either finds itself notified, and reports it, or
@@ -15,14 +16,17 @@
 // is "finding the word notified": the same deadline, the same interrupt
 // scheme with its window closed, the same handling of spurious returns.
 //
-// notify_all does not wake its waiters: it moves each sleeping one onto the
-// lock word's futex queue (FUTEX_REQUEUE), the lock marked contended first,
-// so that each release wakes one of them and the rest sleep on, instead of
-// all waking at once to find the lock held by the notifier (the herd). A
+// notify and notify_all do not wake their waiters: they move each sleeping
+// one onto the lock word's futex queue (FUTEX_REQUEUE), the lock marked
+// contended first, so that each release wakes one of them and the rest
+// sleep on, instead of all waking at once to find the lock held by the
+// notifier (the herd; for notify, one waiter that wakes only to sleep again
+// on the lock: the caller holds it, as Python requires). A
 // waiter the requeue reached takes the lock back as one that slept (the
 // contended mark kept), so that its own release wakes the next: taken as
 // uncontended, the lock's release would wake nobody and strand the rest.
-// docs/performance.md has the measurement that decided it (notify_all_4).
+// docs/performance.md has the measurements that decided it (notify_all_4,
+// cond_pingpong).
 //
 // The comments [condition: step] name the labels of tests/models/condition.pml.
 #include <rawthread/condition.hpp>
@@ -68,17 +72,15 @@ bool picked(std::uint32_t word) noexcept { return word == kNotified || word == k
 
 // lock_wait's policy over a waiter's word: "taken" means notified.
 struct WaiterOps {
+  // No spin: the notify comes from a thread that must take the lock this
+  // waiter just gave up, and the waiter must then take it back (lock_wait.hpp).
+  static constexpr bool kSpin = false;
   detail::LockWord& word;
 
+  // Marks the word kSleeping (so that the notify wakes it), unless notified.
   // Acquire: pairs with the notifier's release exchange, so that what the
   // notifier wrote before notify is visible once the lock is taken back
   // (the lock orders it too; this keeps the word's own reads exact).
-  bool try_take() const noexcept {
-    return picked(word.load(std::memory_order_acquire));  // [condition: check]
-  }
-  // Nobody but the waiter marks its word: the spin never stops early.
-  bool marked(std::uint32_t) const noexcept { return false; }
-  // Marks the word kSleeping (so that the notify wakes it), unless notified.
   bool take_or_mark(std::uint32_t& sleep_on) const noexcept {
     sleep_on = kSleeping;
     std::uint32_t seen = kWaiting;
@@ -159,10 +161,17 @@ detail::LockWord& Condition::lock_word() noexcept {
   return lock_ != nullptr ? lock_->word_ : rlock_->word_;
 }
 
-// Unlinks up to n waiters from the head and wakes those that may sleep;
-// with `requeue` (notify_all), moves them onto the lock's queue instead.
-void Condition::wake(std::size_t n, bool requeue) noexcept {
+// Unlinks up to n waiters from the head and moves those that may sleep
+// onto the lock's futex queue (FUTEX_REQUEUE), the lock marked contended
+// first, so that each release of the lock wakes one of them. Found free (a
+// Lock "held" by a thread that released it since the check), the lock
+// cannot be marked: they are woken instead.
+void Condition::wake(std::size_t n) noexcept {
   list_lock_.lock();
+  // Marked before any waiter is moved, and only if one may be: a notify
+  // that picks nobody leaves the lock's release free of a needless wake.
+  const bool requeue = n != 0 && head_ != nullptr && mark_contended();
+  bool moved = false;
   while (n != 0 && head_ != nullptr) {
     CondWaiter* waiter = head_;
     // Read before the exchange: once notified, the waiter may return and
@@ -176,19 +185,27 @@ void Condition::wake(std::size_t n, bool requeue) noexcept {
     --n;
     const std::uint32_t was = waiter->word.exchange(requeue ? kRequeued : kNotified,
                                                     std::memory_order_release);  // [condition: notify]
-    // A waiter still spinning (kWaiting) sees the word without a wake. The
+    // A waiter not yet asleep (kWaiting) sees the word without a wake. The
     // wake may reach an address whose waiter has returned: a private
     // futex's key is the address, the kernel reads nothing there, and at
     // worst a later wait at that address returns spuriously, which every
     // wait absorbs. A requeue of a waiter not yet in the kernel moves
     // nobody: its futex call then finds the word changed.
     if (was != kSleeping) continue;
-    if (requeue)
+    if (requeue) {
       kernel::futex_requeue(&waiter->word, &lock_word());  // [condition: requeue]
-    else
+      moved = true;
+    } else {
       kernel::futex_wake(&waiter->word, 1);  // [condition: wake]
+    }
   }
   list_lock_.unlock();
+  // A Lock is "held" when locked by anyone: its holder may have released it
+  // since the mark, its release waking nobody yet queued, and another
+  // thread may have taken it as uncontended since. Marked again, the next
+  // release wakes a requeued waiter; found free, one is woken here. (The
+  // caller owns an RLock: nothing changed it.)
+  if (moved && !mark_contended()) kernel::futex_wake(&lock_word(), 1);  // [condition: remark]
 }
 
 Result<bool> Condition::wait(double timeout) noexcept {
@@ -256,23 +273,13 @@ Result<bool> Condition::wait(double timeout) noexcept {
 
 Result<void> Condition::notify(std::size_t n) noexcept {
   if (!held()) return errors::kNotifyUnacquired;
-  wake(n, /*requeue=*/false);
+  wake(n);
   return {};
 }
 
 Result<void> Condition::notify_all() noexcept {
   if (!held()) return errors::kNotifyUnacquired;
-  // Marked before any waiter is moved, and only if it can be: the lock's
-  // release must find the mark.
-  const bool requeue = mark_contended();
-  wake(SIZE_MAX, requeue);
-  // A Lock is "held" when locked by anyone: its holder may have released it
-  // since the mark, its release waking nobody yet queued, and another
-  // thread may have taken it as uncontended since. Marked again, the next
-  // release wakes a requeued waiter; found free, one is woken here. (The
-  // caller owns an RLock: nothing changed it.)
-  if (requeue && !mark_contended())
-    kernel::futex_wake(&lock_word(), 1);  // [condition: remark]
+  wake(SIZE_MAX);
   return {};
 }
 

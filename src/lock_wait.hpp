@@ -23,6 +23,12 @@
 // use the same loop over words where 0 does not mean free. A policy may say
 // so with (each optional; a lock's policy has none, and its code stays what
 // it was):
+//   kSpin                     false: sleeps without spinning first (default:
+//                             true); for waits that end by a hand-off from
+//                             another thread (a token, a notify), not by a
+//                             short critical section ending: a spin catches
+//                             the hand-off only if that thread already runs
+//                             on another CPU, and on one CPU only delays it
 //   takeable(state)           whether the spin may try_take (default: == 0)
 //   futex_word()              the 32-bit word to sleep on (default: &word),
 //                             and load() the spin reads (default: word.load)
@@ -85,6 +91,15 @@ bool takeable(Ops& ops, State state) noexcept {
 }
 
 template <class Ops>
+constexpr bool spins() noexcept {
+  if constexpr (requires { Ops::kSpin; }) {
+    return Ops::kSpin;
+  } else {
+    return true;
+  }
+}
+
+template <class Ops>
 auto* futex_word(Ops& ops) noexcept {
   if constexpr (requires { ops.futex_word(); }) {
     return ops.futex_word();
@@ -105,11 +120,13 @@ auto* futex_word(Ops& ops) noexcept {
 // not sleep on it), ENOSYS or EPERM from a seccomp filter that denies futex.
 template <class Ops>
 Waited wait(Ops ops, const kernel::Timespec* deadline, interrupt::Target* target) noexcept {
-  for (int probe = 0; probe < kSpinProbes; ++probe) {
-    for (int pause = 0; pause < (1 << probe); ++pause) arch::cpu_relax();
-    auto state = probe_state(ops);
-    if (takeable(ops, state) && ops.try_take()) return {Outcome::acquired};  // [lock: spin_take]
-    if (ops.marked(state)) break;                                       // [lock: spin_stop]
+  if constexpr (spins<Ops>()) {
+    for (int probe = 0; probe < kSpinProbes; ++probe) {
+      for (int pause = 0; pause < (1 << probe); ++pause) arch::cpu_relax();
+      auto state = probe_state(ops);
+      if (takeable(ops, state) && ops.try_take()) return {Outcome::acquired};  // [lock: spin_take]
+      if (ops.marked(state)) break;                                       // [lock: spin_stop]
+    }
   }
   interrupt::Armed armed(target);
   for (;;) {

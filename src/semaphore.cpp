@@ -52,8 +52,8 @@ struct SemaphoreOps {
   SemaphoreOps& operator=(const SemaphoreOps&) = delete;
   ~SemaphoreOps() { leave(); }
 
-  std::uint64_t load() const noexcept { return word.load(std::memory_order_relaxed); }
-  bool takeable(std::uint64_t state) const noexcept { return semaphore_value(state) != 0; }
+  // A token is handed over by another thread: no spin (lock_wait.hpp says why).
+  static constexpr bool kSpin = false;
   const std::atomic<std::uint32_t>* futex_word() const noexcept { return value_half(word); }
 
   bool try_take() const noexcept { return semaphore_try_take(word); }

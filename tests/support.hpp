@@ -302,6 +302,21 @@ inline bool wait_until_sleeping(long tid, int polls = 5, double seconds = 20.0) 
   return false;
 }
 
+// The voluntary context switches of thread `tid` so far (one each time it
+// blocks, a futex sleep included); -1 if unreadable. Main thread only.
+inline long voluntary_switches(long tid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/task/%ld/status", tid);
+  FILE* status = std::fopen(path, "re");
+  if (status == nullptr) return -1;
+  long switches = -1;
+  char line[256];
+  while (std::fgets(line, sizeof line, status) != nullptr)
+    if (std::sscanf(line, "voluntary_ctxt_switches: %ld", &switches) == 1) break;
+  std::fclose(status);
+  return switches;
+}
+
 inline int tgkill_main(long main_tid, int sig) {
   return static_cast<int>(::syscall(SYS_tgkill, static_cast<long>(::getpid()), main_tid, sig));
 }

@@ -453,12 +453,63 @@ TEST_F(ConditionTest, OverALockHeldByAnotherThreadNotifyIsAllowed) {
   EXPECT_EQ(g.outcome[0].load(), 1);
 }
 
-// notify_all moves its waiters onto the lock's queue: each release must
-// hand the lock to the next of them, also while a third thread keeps taking
-// the lock on the fast path (as uncontended) between them. A waiter left
-// asleep on the lock would hold up the round until the deadline.
+// notify moves its waiter onto the lock's queue (the notifier holds the
+// lock): the waiter sleeps on until the lock is released, instead of waking
+// to find it held and sleeping again on it (its voluntary context switches
+// do not move while the notifier holds the lock), then the release wakes
+// it and it returns notified.
 template <class L>
-void notify_all_rounds(L& lock, Condition& cond) {
+void notified_sleeps_until_release(L& lock, Condition& cond) {
+  static Condition* c;
+  static std::atomic<long> tid;
+  c = &cond;
+  tid = 0;
+  ASSERT_TRUE(start_new_thread([] {
+                c->lock();
+                tid = get_native_id();
+                g.ready.fetch_add(1);
+                Result<bool> r = c->wait(rt_test::kDeadline);
+                g.outcome[0] = r.has_value() ? (*r ? 1 : 0) : -1;
+                c->unlock();
+                g.finished.fetch_add(1);
+              }).has_value());
+  ASSERT_TRUE(wait_for([] { return g.ready.load() == 1; }));
+  ASSERT_TRUE(rt_test::wait_until_sleeping(tid.load()));
+  lock.lock();
+  const long before = rt_test::voluntary_switches(tid.load());
+  ASSERT_TRUE(cond.notify().has_value());
+  rt_test::sleep_ms(100);  // a waiter woken by the notify would be asleep on the lock by now
+  const long during = rt_test::voluntary_switches(tid.load());
+  const std::int64_t released = now_ns();
+  lock.unlock();
+  ASSERT_TRUE(wait_for([] { return g.finished.load() == 1; }));
+  // Well before its wait's deadline: a waiter moved onto a lock left
+  // unmarked would sleep through the release until then.
+  EXPECT_LT(seconds_since(released), rt_test::kDeadline / 3)
+      << "the release did not wake the notified waiter";
+  EXPECT_EQ(g.outcome[0].load(), 1);
+  EXPECT_NE(before, -1);
+  EXPECT_EQ(during, before) << "the notified waiter woke while the notifier held the lock";
+}
+
+TEST_F(ConditionTest, ANotifiedWaiterSleepsUntilTheLockIsReleased) {
+  RT_REQUIRES_CONCURRENCY();
+  static Lock lock;
+  static Condition over_lock(lock);
+  notified_sleeps_until_release(lock, over_lock);
+  g.reset();
+  static RLock rlock;
+  static Condition over_rlock(rlock);
+  notified_sleeps_until_release(rlock, over_rlock);
+}
+
+// notify and notify_all move their waiters onto the lock's queue: each
+// release must hand the lock to the next of them, also while a third
+// thread keeps taking the lock on the fast path (as uncontended) between
+// them. A waiter left asleep on the lock would hold up the round until the
+// deadline. `all`: notify_all, else notify(n) for the n waiters.
+template <class L>
+void notify_rounds(L& lock, Condition& cond, bool all) {
   static constexpr int kWaiters = 4;
   static Condition* c;
   static L* l;
@@ -499,7 +550,7 @@ void notify_all_rounds(L& lock, Condition& cond) {
     lock.lock();
     arrived = 0;
     ++generation;
-    ASSERT_TRUE(cond.notify_all().has_value());
+    ASSERT_TRUE((all ? cond.notify_all() : cond.notify(kWaiters)).has_value());
     lock.unlock();
     // Every waiter counts itself once it has the lock back.
     for (;;) {
@@ -523,11 +574,22 @@ TEST_F(ConditionTest, NotifyAllHandsTheLockToEveryWaiterInTurn) {
   RT_REQUIRES_CONCURRENCY();
   static Lock lock;
   static Condition over_lock(lock);
-  notify_all_rounds(lock, over_lock);
+  notify_rounds(lock, over_lock, /*all=*/true);
   g.reset();
   static RLock rlock;
   static Condition over_rlock(rlock);
-  notify_all_rounds(rlock, over_rlock);
+  notify_rounds(rlock, over_rlock, /*all=*/true);
+}
+
+TEST_F(ConditionTest, NotifyNHandsTheLockToEveryWaiterInTurn) {
+  RT_REQUIRES_CONCURRENCY();
+  static Lock lock;
+  static Condition over_lock(lock);
+  notify_rounds(lock, over_lock, /*all=*/false);
+  g.reset();
+  static RLock rlock;
+  static Condition over_rlock(rlock);
+  notify_rounds(rlock, over_rlock, /*all=*/false);
 }
 
 // ---------------------------------------------------------------- errors change nothing

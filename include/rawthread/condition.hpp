@@ -23,11 +23,13 @@
 // positive ones wait at least that long on CLOCK_MONOTONIC.
 //
 // notify(n) wakes the n longest-waiting threads (FIFO, as CPython);
-// notify_all() wakes every thread waiting at the call. A notification is
-// never lost: a waiter that times out or is interrupted at the moment it is
-// notified returns true (and leaves the interrupt request pending, for the
-// next blocking call). Taking the lock back is neither timed nor
-// interruptible.
+// notify_all() wakes every thread waiting at the call. A notified thread
+// that sleeps is moved onto the lock's own queue (it must take the lock
+// back, and the notifier holds it): it runs once the lock is released, one
+// waiter per release. A notification is never lost: a waiter that times
+// out or is interrupted at the moment it is notified returns true (and
+// leaves the interrupt request pending, for the next blocking call).
+// Taking the lock back is neither timed nor interruptible.
 //
 // wait's errors, in this order; each leaves the lock held as it was and
 // changes nothing:
@@ -165,7 +167,7 @@ class Condition {
   void link(detail::CondWaiter& waiter) noexcept;
   void unlink(detail::CondWaiter& waiter) noexcept;
   bool leave(detail::CondWaiter& waiter) noexcept;
-  void wake(std::size_t n, bool requeue) noexcept;
+  void wake(std::size_t n) noexcept;
   bool mark_contended() noexcept;
   detail::LockWord& lock_word() noexcept;
   void retake_contended() noexcept;

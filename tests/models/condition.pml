@@ -13,6 +13,11 @@
  *   it takes the lock back, at the depth it held it, and returns.
  *   notify(1) / notify_all, with the lock held, unlink waiters from the head,
  *   exchange each word to NOTIFIED and FUTEX_WAKE those that were SLEEPING.
+ *   (The code moves them onto the lock's futex queue instead, FUTEX_REQUEUE,
+ *   when it can mark the lock contended; with the user's lock a
+ *   test-and-set here, the requeue is modelled as this wake: the waiter's
+ *   futex call returns, and it then takes the lock. The requeue's own
+ *   protocol, the mark before and again after, is not modelled.)
  *
  *   Threads:
  *     W0        an untimed wait (deadline kNever), interruptible;
@@ -33,8 +38,9 @@
  *   word has one sleeper, its waiter), a dequeued sleeper returns 0. The
  *   interrupt scheme is interrupt.pml's, reduced to what this wait adds:
  *   arm (clears the collapse), check, the futex call refusing a collapsed
- *   deadline (EINVAL), EINTR from the signal. lock_wait's spin is its first
- *   check of the word. Memory order is sequentially consistent.
+ *   deadline (EINVAL), EINTR from the signal. WaiterOps has no spin (kSpin
+ *   false): the loop's first step is the mark. Memory order is sequentially
+ *   consistent.
  *
  * PROPERTIES
  *   1. No lost wake-up: a waiter a notify picked returns true; no waiter
@@ -67,7 +73,7 @@
  * STEPS: each label is the step that the code tags [condition: label]
  * (src/condition.cpp).
  *   link     append the record (list lock)      release  give the lock up
- *   check    read the word: NOTIFIED?           mark     CAS WAITING -> SLEEPING
+ *   mark     CAS WAITING -> SLEEPING
  *   sleep    futex_wait(word, SLEEPING, deadline)
  *   leave    NOTIFIED? else unlink (list lock)  retake   take the lock back
  *   notify   unlink the head, exchange NOTIFIED wake     FUTEX_WAKE if it slept
@@ -145,9 +151,7 @@ link:
 release:
   atomic { saved = depth; depth = 0; owner = 0 };
 
-  /* lock_wait::wait with WaiterOps. The spin: its check of the word. */
-check:
-  if :: word[me] == NOTIFIED -> outcome = R_NOTIFIED; goto decided :: else -> skip fi;
+  /* lock_wait::wait with WaiterOps (no spin). */
   do
   :: true ->
 mark:

@@ -7,7 +7,7 @@
  *   The word of include/rawthread/semaphore.hpp: the value and the count of
  *   threads that may sleep, one 64-bit word (value, sleepers here, changed
  *   together in one atomic step), and every step that reads or writes it:
- *   the inline fast path, the spin's take, the sleep loop of
+ *   the inline fast path, the sleep loop of
  *   src/lock_wait.hpp with SemaphoreOps (src/semaphore.cpp), leave, and
  *   release(n). Threads:
  *     U0, U1    untimed acquirers (acquire(), no request): one token each;
@@ -30,8 +30,8 @@
  *   stale collapses, handlers inside the wait) are interrupt.pml's; here the
  *   request only has to end the wait with the count right.
  *
- *   Abstractions: the spin is one try (the CAS of fast_take again); memory
- *   order is sequentially consistent (each C++ atomic is one Promela step).
+ *   Abstractions: SemaphoreOps has no spin (kSpin false); memory order is
+ *   sequentially consistent (each C++ atomic is one Promela step).
  *
  * PROPERTIES
  *   1. Tokens are conserved: no take from a value of 0; at the end the value
@@ -67,7 +67,7 @@
  * STEPS: each label is the step that the code tags [semaphore: label] or,
  * for the loop it shares with the locks, [lock: label] / [interrupt: label].
  *   fast_take      include/rawthread/semaphore.hpp semaphore_try_take: CAS
- *                  value -> value - 1 when not 0 (also the spin's try)
+ *                  value -> value - 1 when not 0
  *   take_or_count  src/semaphore.cpp take_or_mark: one CAS that takes a
  *                  token (leaving the count if in it) or joins the count
  *   sleep          src/lock_wait.hpp wait [lock: sleep]: futex_wait(value, 0)
