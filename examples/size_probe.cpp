@@ -49,6 +49,14 @@ int probe() {
   lock.unlock();
   return status(ok);
 }
+#elif defined(PROBE_QUEUE)
+rawthread::Queue<int, 4> queue;
+int probe() {
+  auto none = queue.get(true, 0.001);  // times out
+  const bool put = queue.put(7, true, 0.001).has_value();
+  auto got = queue.get();
+  return status(!none && put && got && *got == 7 && queue.task_done() && queue.join(0.001));
+}
 #elif defined(PROBE_SLEEP)
 int probe() { return status(rawthread::sleep(0.001).has_value()); }
 #elif defined(PROBE_NONE)
