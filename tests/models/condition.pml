@@ -17,7 +17,8 @@
  *   when it can mark the lock contended; with the user's lock a
  *   test-and-set here, the requeue is modelled as this wake: the waiter's
  *   futex call returns, and it then takes the lock. The requeue's own
- *   protocol, the mark before and again after, is not modelled.)
+ *   protocol, the mark before and again after and the moved waiter's
+ *   contended retake, is tests/models/requeue.pml's.)
  *
  *   Threads:
  *     W0        an untimed wait (deadline kNever), interruptible;
