@@ -9,6 +9,7 @@
 //   Semaphore, BoundedSemaphore  counting semaphores   <rawthread/semaphore.hpp>
 //   Event                    a flag to wait for        <rawthread/event.hpp>
 //   Condition                wait for a notify         <rawthread/condition.hpp>
+//   Barrier                  wait for each other       <rawthread/barrier.hpp>
 //   start_new_thread, ...    threads, stack_size       <rawthread/thread.hpp>
 //   interrupt_main, ...      interruptible acquires    <rawthread/interrupt.hpp>
 //   Thread, start_joinable_thread  joinable threads    <rawthread/joinable.hpp>
@@ -35,6 +36,7 @@
 // rawthread/sys.hpp are async-signal-safe too, as that header says.
 #pragma once
 
+#include <rawthread/barrier.hpp>
 #include <rawthread/condition.hpp>
 #include <rawthread/event.hpp>
 #include <rawthread/interrupt.hpp>
