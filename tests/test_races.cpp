@@ -474,8 +474,10 @@ TEST_F(RacesTest, HandlerRequestAgainstTheStartOfASleep) {
 }
 
 // The race of InterruptMainAgainstTheStartOfAnAcquire, against a
-// Semaphore's acquire and an Event's wait: the same wait loop, so the same
-// guarantee, checked on each. Each wait is for 5 s: a lost request fails it.
+// Semaphore's acquire, an Event's wait and a Barrier's wait (of 2, the main
+// thread alone: an interrupted wait leaves it unbroken, so it can be waited
+// on again): the same wait loop, so the same guarantee, checked on each.
+// Each wait is for 5 s: a lost request fails it.
 template <class Waitable>
 void interrupt_main_races(Waitable& waitable, const char* what, std::uint64_t seed) {
   rt_test::SignalGuard usr1(SIGUSR1, stamp), intr(SIGINT, stamp);
@@ -484,6 +486,10 @@ void interrupt_main_races(Waitable& waitable, const char* what, std::uint64_t se
   auto wait_5s = [&waitable]() -> Result<bool> {
     if constexpr (std::is_same_v<Waitable, Event>) {
       return waitable.wait(5.0);
+    } else if constexpr (std::is_same_v<Waitable, Barrier>) {
+      Result<unsigned> index = waitable.wait(5.0);
+      if (!index) return index.error();
+      return true;  // released: a failure, as a taken token
     } else {
       return waitable.acquire(true, 5.0);
     }
@@ -507,10 +513,12 @@ void interrupt_main_races(Waitable& waitable, const char* what, std::uint64_t se
   static Waitable* rescued;
   rescued = &waitable;
   // A wait that lost its deadline would last for good: the watchdog ends it
-  // (a token, the flag), and the iteration fails.
+  // (a token, the flag, the barrier broken), and the iteration fails.
   rt_test::Watchdog dog(120.0, [] {
     if constexpr (std::is_same_v<Waitable, Event>) {
       rescued->set();
+    } else if constexpr (std::is_same_v<Waitable, Barrier>) {
+      rescued->abort();
     } else {
       (void)rescued->release();
     }
@@ -538,6 +546,14 @@ TEST_F(RacesTest, InterruptMainAgainstTheStartOfAnEventWait) {
   static Event event;
   interrupt_main_races(event, "event interrupt_main races", 1350200);
   EXPECT_FALSE(event.is_set());
+}
+
+TEST_F(RacesTest, InterruptMainAgainstTheStartOfABarrierWait) {
+  RT_REQUIRES_CONCURRENCY();  // the sender thread spins while main waits
+  static Barrier barrier(2);
+  interrupt_main_races(barrier, "barrier interrupt_main races", 20261203);
+  EXPECT_FALSE(barrier.broken()) << "an interrupted wait broke the barrier";
+  EXPECT_EQ(barrier.n_waiting(), 0u) << "an interrupted wait stayed counted";
 }
 
 // ------------------------------------------------ a signal storm through a contended lock
