@@ -440,8 +440,11 @@ TEST_F(BarrierTest, AResetWhileOthersWaitBreaksThemAndLeavesItUsable) {
                 }).has_value());
   }
   ASSERT_TRUE(wait_for([] { return barrier.n_waiting() == 2; }));
+  const std::int64_t t0 = now_ns();
   barrier.reset();
   ASSERT_TRUE(wait_for([] { return g.finished.load() == 2; }));
+  // Woken by the reset, not by their timeout.
+  EXPECT_LT(seconds_since(t0), kDefaultTimeout / 2);
   EXPECT_EQ(broken_seen.load(), 2);
   EXPECT_FALSE(barrier.broken());
   EXPECT_EQ(barrier.n_waiting(), 0u);
