@@ -79,7 +79,7 @@ class Barrier {
   // constexpr: a static Barrier needs no constructor to run.
   constexpr explicit Barrier(unsigned parties, void (*action)() = nullptr,
                              double timeout = -1) noexcept
-      : cond_(lock_), action_(action), timeout_(timeout), parties_(parties) {}
+      : parties_(parties), cond_(lock_), action_(action), timeout_(timeout) {}
   Barrier(const Barrier&) = delete;
   Barrier& operator=(const Barrier&) = delete;
 
@@ -109,10 +109,10 @@ class Barrier {
   void notify_all_locked() noexcept;
 
   Lock lock_;
-  Condition cond_;  // over lock_
+  unsigned parties_;  // beside lock_: no padding before cond_
+  Condition cond_;    // over lock_
   void (*action_)();
   double timeout_;
-  unsigned parties_;
   // Written under lock_ only; atomic so that the const getters may read
   // them without it (a snapshot, as Python's properties).
   std::atomic<int> state_{kFilling};
