@@ -134,6 +134,7 @@ TEST_F(BarrierTest, CPythonBarrier10) {
 TEST_F(BarrierTest, CPythonWaitReturn) {
   RT_REQUIRES_CONCURRENCY();
   static Barrier barrier(kN, nullptr, kDefaultTimeout);
+  barrier.reset();  // as new when the test repeats (--gtest_repeat)
   static std::atomic<int> sum, seen_mask;
   sum = 0;
   seen_mask = 0;
@@ -153,6 +154,7 @@ TEST_F(BarrierTest, CPythonWaitReturn) {
 TEST_F(BarrierTest, CPythonAction) {
   RT_REQUIRES_CONCURRENCY();
   static Barrier barrier(kN, count_action, kDefaultTimeout);
+  barrier.reset();  // as new when the test repeats (--gtest_repeat)
   run_threads(kN, [] {
     if (!barrier.wait().has_value()) g.bad.fetch_add(1);
     if (g.actions.load() != 1) g.bad.fetch_add(1);
@@ -166,6 +168,7 @@ TEST_F(BarrierTest, CPythonAction) {
 TEST_F(BarrierTest, CPythonAbort) {
   RT_REQUIRES_CONCURRENCY();
   static Barrier barrier(kN, nullptr, kDefaultTimeout);
+  barrier.reset();  // as new when the test repeats (--gtest_repeat)
   run_threads(kN, [] {
     Result<unsigned> i = barrier.wait();
     if (i.has_value() && *i == kN / 2) return barrier.abort();
@@ -184,6 +187,7 @@ TEST_F(BarrierTest, CPythonAbort) {
 TEST_F(BarrierTest, CPythonReset) {
   RT_REQUIRES_CONCURRENCY();
   static Barrier barrier(kN, nullptr, kDefaultTimeout);
+  barrier.reset();  // as new when the test repeats (--gtest_repeat)
   run_threads(kN, [] {
     Result<unsigned> i = barrier.wait();
     if (!i.has_value()) return (void)g.bad.fetch_add(1);
@@ -211,7 +215,9 @@ TEST_F(BarrierTest, CPythonReset) {
 TEST_F(BarrierTest, CPythonAbortAndReset) {
   RT_REQUIRES_CONCURRENCY();
   static Barrier barrier(kN, nullptr, kDefaultTimeout);
+  barrier.reset();  // as new when the test repeats (--gtest_repeat)
   static Barrier barrier2(kN, nullptr, kDefaultTimeout);
+  barrier2.reset();  // as new when the test repeats (--gtest_repeat)
   run_threads(kN, [] {
     Result<unsigned> i = barrier.wait();
     if (i.has_value() && *i == kN / 2) {
@@ -239,6 +245,7 @@ TEST_F(BarrierTest, CPythonAbortAndReset) {
 TEST_F(BarrierTest, CPythonTimeout) {
   RT_REQUIRES_CONCURRENCY();
   static Barrier barrier(kN, nullptr, kDefaultTimeout);
+  barrier.reset();  // as new when the test repeats (--gtest_repeat)
   run_threads(kN, [] {
     Result<unsigned> i = barrier.wait();
     if (!i.has_value()) return (void)g.bad.fetch_add(1);
@@ -255,6 +262,7 @@ TEST_F(BarrierTest, CPythonTimeout) {
 TEST_F(BarrierTest, CPythonDefaultTimeout) {
   RT_REQUIRES_CONCURRENCY();
   static Barrier barrier(kN, nullptr, 0.3);
+  barrier.reset();  // as new when the test repeats (--gtest_repeat)
   static Barrier start(kN, nullptr, kDefaultTimeout);  // the first pass, untimed in Python
   run_threads(kN, [] {
     Result<unsigned> i = start.wait();
@@ -315,6 +323,7 @@ TEST_F(BarrierTest, EightPartiesTenThousandCycles) {
     if (s.arrived.exchange(0) != static_cast<int>(kParties)) s.action_early.fetch_add(1);
     s.cycle_actions.fetch_add(1);
   });
+  barrier.reset();  // as new when the test repeats (--gtest_repeat)
   run_threads(kParties, [] {
     for (int cycle = 0; cycle < kCycles; ++cycle) {
       s.arrived.fetch_add(1);
@@ -384,6 +393,7 @@ TEST_F(BarrierTest, RejectedCallsChangeNothing) {
 
   if (kDummy) return;
   static Barrier waited(2, count_action);
+  waited.reset();  // as new when the test repeats (--gtest_repeat)
   static std::atomic<int> outcome;
   outcome = -1;
   ASSERT_TRUE(start_new_thread([] {
@@ -431,6 +441,7 @@ TEST_F(BarrierTest, ATimedOutWaitBreaksTheBarrierUntilReset) {
 TEST_F(BarrierTest, AResetWhileOthersWaitBreaksThemAndLeavesItUsable) {
   RT_REQUIRES_CONCURRENCY();
   static Barrier barrier(3, count_action, kDefaultTimeout);
+  barrier.reset();  // as new when the test repeats (--gtest_repeat)
   static std::atomic<int> broken_seen, passed;
   broken_seen = passed = 0;
   for (int i = 0; i < 2; ++i) {
@@ -462,6 +473,7 @@ TEST_F(BarrierTest, AResetWhileOthersWaitBreaksThemAndLeavesItUsable) {
 TEST_F(BarrierTest, AnAbortWakesTheWaitersBroken) {
   RT_REQUIRES_CONCURRENCY();
   static Barrier barrier(3, nullptr, kDefaultTimeout);
+  barrier.reset();  // as new when the test repeats (--gtest_repeat)
   static std::atomic<int> broken_seen;
   broken_seen = 0;
   for (int i = 0; i < 2; ++i) {
@@ -505,6 +517,7 @@ TEST_F(BarrierTest, AnInterruptDuringAWaitLeavesTheBarrierUnbroken) {
   rt_test::SignalGuard sig(SIGUSR1, rt_test::count_and_request);
   ASSERT_TRUE(sig.ok());
   static Barrier barrier(2, count_action);
+  barrier.reset();  // as new when the test repeats (--gtest_repeat)
   const long tid = main_tid_;
   rt_test::HelperThread helper = when_main_sleeps([tid] { rt_test::tgkill_main(tid, SIGUSR1); });
   const std::int64_t t0 = now_ns();
@@ -527,6 +540,7 @@ TEST_F(BarrierTest, AnInterruptedPartyLeavesTheOthersWaiting) {
   rt_test::SignalGuard sig(SIGUSR1, rt_test::count_only);  // interrupt_main requests
   ASSERT_TRUE(sig.ok());
   static Barrier barrier(3, count_action, kDefaultTimeout);
+  barrier.reset();  // as new when the test repeats (--gtest_repeat)
   static std::atomic<int> first_index, second_index;
   first_index = second_index = -1;
   ASSERT_TRUE(start_new_thread([] {
