@@ -49,6 +49,13 @@ int probe() {
   lock.unlock();
   return status(ok);
 }
+#elif defined(PROBE_BARRIER)
+rawthread::Barrier barrier(1);
+int probe() {
+  auto index = barrier.wait(0.001);
+  barrier.reset();
+  return status(index && *index == 0 && !barrier.broken() && barrier.n_waiting() == 0);
+}
 #elif defined(PROBE_QUEUE)
 rawthread::Queue<int, 4> queue;
 int probe() {

@@ -295,6 +295,42 @@ int rawthread_condition_wait(rawthread_condition* cond, double timeout, bool* no
 int rawthread_condition_notify(rawthread_condition* cond, size_t n);
 int rawthread_condition_notify_all(rawthread_condition* cond);
 
+/* ---- Barrier ---------------------------------------------------------------- */
+
+/* rawthread::Barrier (rawthread/barrier.hpp): parties threads wait for each
+ * other, then go on together, cycle after cycle. No static initializer: it
+ * holds a Condition that points to its own lock, set up by
+ * rawthread_barrier_init, once, before any other thread uses it. Never
+ * copied or moved once set up. */
+typedef struct rawthread_barrier {
+  RAWTHREAD_ALIGNAS(8) unsigned char opaque[80];
+} rawthread_barrier;
+/* Sets up a barrier of `parties` (action, when not NULL, runs in the last
+ * thread to arrive in each cycle, before the others are released; timeout
+ * is the default for a wait given RAWTHREAD_NO_TIMEOUT, itself
+ * RAWTHREAD_NO_TIMEOUT for none). Checks nothing but NULL: 0 parties and a
+ * bad timeout are reported by rawthread_barrier_wait. */
+int rawthread_barrier_init(rawthread_barrier* barrier, unsigned parties, void (*action)(void),
+                           double timeout);
+/* Waits until `parties` threads have called it; *index (when not NULL) is
+ * this thread's arrival index, 0 .. parties-1. Errors:
+ * RAWTHREAD_E_BARRIER_NO_PARTIES (0 parties), the timeout's (as
+ * rawthread_lock_acquire, for the effective timeout), RAWTHREAD_E_INTERRUPTED
+ * (a request pending, or one arriving during the wait: the barrier is not
+ * broken and counts one party fewer), RAWTHREAD_E_BARRIER_BROKEN (broken,
+ * reset or aborted meanwhile, or this wait timed out, which breaks it),
+ * RAWTHREAD_E_LOCK_WAIT_FAILED, and in the dummy backend
+ * RAWTHREAD_E_WOULD_DEADLOCK for an untimed wait that needs another party. */
+int rawthread_barrier_wait(rawthread_barrier* barrier, double timeout, unsigned* index);
+/* reset: waiters get RAWTHREAD_E_BARRIER_BROKEN, then it is usable again.
+ * abort: broken until reset. */
+int rawthread_barrier_reset(rawthread_barrier* barrier);
+int rawthread_barrier_abort(rawthread_barrier* barrier);
+/* 0 / false for NULL. */
+unsigned rawthread_barrier_parties(const rawthread_barrier* barrier);
+unsigned rawthread_barrier_n_waiting(const rawthread_barrier* barrier);
+bool rawthread_barrier_broken(const rawthread_barrier* barrier);
+
 /* ---- Interrupts ------------------------------------------------------------- */
 
 /* Async-signal-safe: a handler calls it to make the acquire it cut short

@@ -33,6 +33,8 @@ static_assert(sizeof(rawthread_bounded_semaphore) == sizeof(BoundedSemaphore) &&
 static_assert(sizeof(rawthread_event) == sizeof(Event) && alignof(rawthread_event) == alignof(Event));
 static_assert(sizeof(rawthread_condition) == sizeof(Condition) &&
               alignof(rawthread_condition) == alignof(Condition));
+static_assert(sizeof(rawthread_barrier) == sizeof(Barrier) &&
+              alignof(rawthread_barrier) == alignof(Barrier));
 static_assert(sizeof(rawthread_thread) >= sizeof(Thread) + sizeof(void*) &&
               alignof(rawthread_thread) >= alignof(Thread));
 static_assert(sizeof(rawthread_ident) == sizeof(Ident));
@@ -366,6 +368,39 @@ int rawthread_condition_notify(rawthread_condition* cond, size_t n) {
 int rawthread_condition_notify_all(rawthread_condition* cond) {
   if (cond == nullptr) return null_argument();
   return code_of(as<Condition>(cond)->notify_all());
+}
+
+int rawthread_barrier_init(rawthread_barrier* barrier, unsigned parties, void (*action)(void),
+                           double timeout) {
+  if (barrier == nullptr) return null_argument();
+  ::new (static_cast<void*>(barrier)) Barrier(parties, action, timeout);
+  return RAWTHREAD_OK;
+}
+int rawthread_barrier_wait(rawthread_barrier* barrier, double timeout, unsigned* index) {
+  if (barrier == nullptr) return null_argument();
+  Result<unsigned> arrived = as<Barrier>(barrier)->wait(timeout);
+  if (!arrived) return fail(arrived.error());
+  if (index != nullptr) *index = *arrived;
+  return RAWTHREAD_OK;
+}
+int rawthread_barrier_reset(rawthread_barrier* barrier) {
+  if (barrier == nullptr) return null_argument();
+  as<Barrier>(barrier)->reset();
+  return RAWTHREAD_OK;
+}
+int rawthread_barrier_abort(rawthread_barrier* barrier) {
+  if (barrier == nullptr) return null_argument();
+  as<Barrier>(barrier)->abort();
+  return RAWTHREAD_OK;
+}
+unsigned rawthread_barrier_parties(const rawthread_barrier* barrier) {
+  return barrier != nullptr ? as<Barrier>(barrier)->parties() : 0;
+}
+unsigned rawthread_barrier_n_waiting(const rawthread_barrier* barrier) {
+  return barrier != nullptr ? as<Barrier>(barrier)->n_waiting() : 0;
+}
+bool rawthread_barrier_broken(const rawthread_barrier* barrier) {
+  return barrier != nullptr && as<Barrier>(barrier)->broken();
 }
 
 void rawthread_request_interrupt(void) { request_interrupt(); }

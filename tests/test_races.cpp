@@ -599,6 +599,32 @@ TEST_F(RacesTest, InterruptMainAgainstTheStartOfAQueueJoin) {
   EXPECT_TRUE(g_queue.task_done().has_value());
 }
 
+// A Barrier's wait, of 2, the main thread alone: an interrupted wait leaves
+// it unbroken, one party fewer, so it can be waited on again. The rescue
+// aborts it (the wait then returns broken_barrier, failing its round).
+Barrier g_barrier(2);
+
+TEST_F(RacesTest, InterruptMainAgainstTheStartOfABarrierWait) {
+  RT_REQUIRES_CONCURRENCY();  // the sender thread spins while main waits
+  g_barrier.reset();
+  run_race(
+      Sender::interrupt_main, main_tid_,
+      [] {
+        Result<unsigned> index = g_barrier.wait(5.0);
+        if (!index) return Result<bool>(index.error());
+        return Result<bool>(true);  // released: a failure, as a taken token
+      },
+      [] {
+        g_barrier.abort();
+        auto* bytes = reinterpret_cast<unsigned char*>(&g_barrier);
+        for (std::size_t offset = 0; offset + 4 <= sizeof g_barrier; offset += 4)
+          rt_test::wake_all(bytes + offset);
+      },
+      "barrier interrupt_main races", 20261203);
+  EXPECT_FALSE(g_barrier.broken()) << "an interrupted wait broke the barrier";
+  EXPECT_EQ(g_barrier.n_waiting(), 0u) << "an interrupted wait stayed counted";
+}
+
 // ------------------------------------------------ a signal storm through a contended lock
 
 // The plan of one acquire: untimed (timeout < 0) or timed, with the

@@ -10,6 +10,7 @@
 //   Event                    a flag to wait for        <rawthread/event.hpp>
 //   Condition                wait for a notify         <rawthread/condition.hpp>
 //   Queue                    bounded FIFO, inline      <rawthread/queue.hpp>
+//   Barrier                  wait for each other       <rawthread/barrier.hpp>
 //   start_new_thread, ...    threads, stack_size       <rawthread/thread.hpp>
 //   interrupt_main, ...      interruptible acquires    <rawthread/interrupt.hpp>
 //   Thread, start_joinable_thread  joinable threads    <rawthread/joinable.hpp>
@@ -36,6 +37,7 @@
 // rawthread/sys.hpp are async-signal-safe too, as that header says.
 #pragma once
 
+#include <rawthread/barrier.hpp>
 #include <rawthread/condition.hpp>
 #include <rawthread/event.hpp>
 #include <rawthread/interrupt.hpp>

@@ -704,6 +704,106 @@ static void test_queue_hands_items_between_threads(void) {
   CHECK(wait_threads(0, 60));
 }
 
+/* ---- Barrier ----------------------------------------------------------------- */
+
+static atomic_int barrier_actions;
+static void count_barrier_action(void) { atomic_fetch_add(&barrier_actions, 1); }
+
+static void test_barrier_calls_and_errors(void) {
+  rawthread_barrier none, one, two;
+  unsigned index = 99;
+  atomic_store(&barrier_actions, 0);
+  CHECK_ERROR(rawthread_barrier_init(NULL, 1, NULL, RAWTHREAD_NO_TIMEOUT),
+              RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_barrier_wait(NULL, 0, &index), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_barrier_reset(NULL), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK_ERROR(rawthread_barrier_abort(NULL), RAWTHREAD_E_NULL_ARGUMENT);
+  CHECK(rawthread_barrier_parties(NULL) == 0);
+  CHECK(rawthread_barrier_n_waiting(NULL) == 0);
+  CHECK(!rawthread_barrier_broken(NULL));
+
+  /* 0 parties: set up, refused by wait. */
+  CHECK_ERROR(rawthread_barrier_init(&none, 0, count_barrier_action, RAWTHREAD_NO_TIMEOUT), 0);
+  CHECK_ERROR(rawthread_barrier_wait(&none, RAWTHREAD_NO_TIMEOUT, &index),
+              RAWTHREAD_E_BARRIER_NO_PARTIES);
+  CHECK(index == 99 && rawthread_barrier_parties(&none) == 0);
+  CHECK(strcmp(rawthread_strerror(RAWTHREAD_E_BARRIER_NO_PARTIES), "parties must be > 0") == 0);
+
+  /* One party: passes at once, the action runs; bad timeouts refused. */
+  CHECK_ERROR(rawthread_barrier_init(&one, 1, count_barrier_action, RAWTHREAD_NO_TIMEOUT), 0);
+  CHECK_ERROR(rawthread_barrier_wait(&one, RAWTHREAD_NO_TIMEOUT, &index), 0);
+  CHECK(index == 0 && atomic_load(&barrier_actions) == 1);
+  CHECK_ERROR(rawthread_barrier_wait(&one, 0, NULL), 0);
+  CHECK_ERROR(rawthread_barrier_wait(&one, -5, &index), RAWTHREAD_E_NEGATIVE_TIMEOUT);
+  CHECK_ERROR(rawthread_barrier_wait(&one, RAWTHREAD_TIMEOUT_MAX * 2, &index),
+              RAWTHREAD_E_TIMEOUT_TOO_LARGE);
+  CHECK(atomic_load(&barrier_actions) == 2);
+  CHECK(rawthread_barrier_parties(&one) == 1);
+
+  /* Two parties, the main thread alone: a timed-out wait breaks it. */
+  CHECK_ERROR(rawthread_barrier_init(&two, 2, NULL, 0.05), 0);
+  /* (The dummy backend waits the default timeout out too.) */
+  double start = now();
+  CHECK_ERROR(rawthread_barrier_wait(&two, RAWTHREAD_NO_TIMEOUT, &index),
+              RAWTHREAD_E_BARRIER_BROKEN);
+  CHECK(now() - start >= 0.05);
+  CHECK(rawthread_barrier_broken(&two) && rawthread_barrier_n_waiting(&two) == 0);
+  CHECK(rawthread_last_errno() == 0);
+  CHECK(strcmp(rawthread_strerror(RAWTHREAD_E_BARRIER_BROKEN), "barrier is broken") == 0);
+  CHECK_ERROR(rawthread_barrier_wait(&two, 5, &index), RAWTHREAD_E_BARRIER_BROKEN);
+  CHECK_ERROR(rawthread_barrier_reset(&two), 0);
+  CHECK(!rawthread_barrier_broken(&two));
+  CHECK_ERROR(rawthread_barrier_abort(&two), 0);
+  CHECK(rawthread_barrier_broken(&two));
+  CHECK_ERROR(rawthread_barrier_reset(&two), 0);
+
+  /* An interrupt requested before the wait ends it; nothing changes. */
+  rawthread_request_interrupt();
+  CHECK_ERROR(rawthread_barrier_wait(&two, 5, &index), RAWTHREAD_E_INTERRUPTED);
+  CHECK(!rawthread_barrier_broken(&two) && rawthread_barrier_n_waiting(&two) == 0);
+  if (RAWTHREAD_TEST_DUMMY) {
+    CHECK_ERROR(rawthread_barrier_init(&two, 2, NULL, RAWTHREAD_NO_TIMEOUT), 0);
+    CHECK_ERROR(rawthread_barrier_wait(&two, RAWTHREAD_NO_TIMEOUT, &index),
+                RAWTHREAD_E_WOULD_DEADLOCK);
+    CHECK(!rawthread_barrier_broken(&two));
+  }
+}
+
+static rawthread_barrier barrier3;
+static atomic_int barrier_indices, barrier_done;
+
+static void pass_barrier3(void* arg) {
+  (void)arg;
+  unsigned index = 99;
+  if (rawthread_barrier_wait(&barrier3, 60, &index) == 0 && index < 3)
+    atomic_fetch_or(&barrier_indices, 1 << index);
+  atomic_fetch_add(&barrier_done, 1);
+}
+
+static void test_barrier_three_threads_pass(void) {
+  REQUIRES_CONCURRENCY(); /* two threads wait while main arrives */
+  atomic_store(&barrier_actions, 0);
+  atomic_store(&barrier_indices, 0);
+  atomic_store(&barrier_done, 0);
+  CHECK_ERROR(rawthread_barrier_init(&barrier3, 3, count_barrier_action, RAWTHREAD_NO_TIMEOUT), 0);
+  for (int i = 0; i < 2; ++i)
+    CHECK_ERROR(rawthread_start_new_thread(pass_barrier3, NULL, NULL), 0);
+  double start = now();
+  while (rawthread_barrier_n_waiting(&barrier3) != 2 && now() - start < 60) {
+    struct timespec tick = {0, 1000000};
+    nanosleep(&tick, NULL);
+  }
+  CHECK(rawthread_barrier_n_waiting(&barrier3) == 2);
+  pass_barrier3(NULL);
+  while (atomic_load(&barrier_done) != 3 && now() - start < 60) {
+    struct timespec tick = {0, 1000000};
+    nanosleep(&tick, NULL);
+  }
+  CHECK(atomic_load(&barrier_done) == 3);
+  CHECK(atomic_load(&barrier_indices) == 7 && atomic_load(&barrier_actions) == 1);
+  CHECK(wait_threads(0, 60));
+}
+
 /* In the child of fork(), the locks a thread of the parent held: it is not
  * there to release them, and at_fork_reinit frees them. The child reports
  * through its exit status, one code per check, and uses only
@@ -1306,6 +1406,8 @@ int main(void) {
       {"condition_notify_wakes_a_waiter", test_condition_notify_wakes_a_waiter},
       {"queue_errors_and_order", test_queue_errors_and_order},
       {"queue_hands_items_between_threads", test_queue_hands_items_between_threads},
+      {"barrier_calls_and_errors", test_barrier_calls_and_errors},
+      {"barrier_three_threads_pass", test_barrier_three_threads_pass},
   };
   int passed = 0, failed = 0, skipped = 0;
   for (size_t i = 0; i < sizeof tests / sizeof tests[0]; ++i) {
