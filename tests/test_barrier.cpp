@@ -438,27 +438,37 @@ TEST_F(BarrierTest, ATimedOutWaitBreaksTheBarrierUntilReset) {
 
 // reset() while two parties wait: both get broken_barrier, and the barrier
 // then works for a full cycle.
+// Two parties of `barrier` (of three) wait; `end` (a reset or an abort)
+// must give both broken_barrier at once, not at their timeout.
+Barrier* g_waited;
+
+void two_wait_then(Barrier& barrier, void (*end)(Barrier&)) {
+  static std::atomic<int> broken_seen;
+  broken_seen = 0;
+  g_waited = &barrier;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(start_new_thread([] {
+                  if (is_broken(g_waited->wait())) broken_seen.fetch_add(1);
+                  g.finished.fetch_add(1);
+                }).has_value());
+  }
+  ASSERT_TRUE(wait_for([&barrier] { return barrier.n_waiting() == 2; }));
+  const std::int64_t t0 = now_ns();
+  end(barrier);
+  ASSERT_TRUE(wait_for([] { return g.finished.load() == 2; }));
+  EXPECT_LT(seconds_since(t0), kDefaultTimeout / 2);
+  EXPECT_EQ(broken_seen.load(), 2);
+  EXPECT_EQ(barrier.n_waiting(), 0u);
+}
+
 TEST_F(BarrierTest, AResetWhileOthersWaitBreaksThemAndLeavesItUsable) {
   RT_REQUIRES_CONCURRENCY();
   static Barrier barrier(3, count_action, kDefaultTimeout);
   barrier.reset();  // as new when the test repeats (--gtest_repeat)
-  static std::atomic<int> broken_seen, passed;
-  broken_seen = passed = 0;
-  for (int i = 0; i < 2; ++i) {
-    ASSERT_TRUE(start_new_thread([] {
-                  if (is_broken(barrier.wait())) broken_seen.fetch_add(1);
-                  g.finished.fetch_add(1);
-                }).has_value());
-  }
-  ASSERT_TRUE(wait_for([] { return barrier.n_waiting() == 2; }));
-  const std::int64_t t0 = now_ns();
-  barrier.reset();
-  ASSERT_TRUE(wait_for([] { return g.finished.load() == 2; }));
-  // Woken by the reset, not by their timeout.
-  EXPECT_LT(seconds_since(t0), kDefaultTimeout / 2);
-  EXPECT_EQ(broken_seen.load(), 2);
+  static std::atomic<int> passed;
+  passed = 0;
+  ASSERT_NO_FATAL_FAILURE(two_wait_then(barrier, [](Barrier& b) { b.reset(); }));
   EXPECT_FALSE(barrier.broken());
-  EXPECT_EQ(barrier.n_waiting(), 0u);
   EXPECT_EQ(g.actions.load(), 0);
 
   g.finished = 0;
@@ -474,22 +484,8 @@ TEST_F(BarrierTest, AnAbortWakesTheWaitersBroken) {
   RT_REQUIRES_CONCURRENCY();
   static Barrier barrier(3, nullptr, kDefaultTimeout);
   barrier.reset();  // as new when the test repeats (--gtest_repeat)
-  static std::atomic<int> broken_seen;
-  broken_seen = 0;
-  for (int i = 0; i < 2; ++i) {
-    ASSERT_TRUE(start_new_thread([] {
-                  if (is_broken(barrier.wait())) broken_seen.fetch_add(1);
-                  g.finished.fetch_add(1);
-                }).has_value());
-  }
-  ASSERT_TRUE(wait_for([] { return barrier.n_waiting() == 2; }));
-  const std::int64_t t0 = now_ns();
-  barrier.abort();
-  ASSERT_TRUE(wait_for([] { return g.finished.load() == 2; }));
-  EXPECT_LT(seconds_since(t0), kDefaultTimeout / 2);
-  EXPECT_EQ(broken_seen.load(), 2);
+  ASSERT_NO_FATAL_FAILURE(two_wait_then(barrier, [](Barrier& b) { b.abort(); }));
   EXPECT_TRUE(barrier.broken());
-  EXPECT_EQ(barrier.n_waiting(), 0u);
 }
 
 // ---------------------------------------------------------------- interrupts

@@ -16,6 +16,7 @@ using rt_test::is_true;
 using rt_test::kDummy;
 using rt_test::now_ns;
 using rt_test::seconds_since;
+using rt_test::voluntary_switches;
 using rt_test::wait_for;
 
 namespace {
@@ -332,21 +333,6 @@ TEST_F(SemaphoreTest, ReleasePastUint32MaxOverflows) {
   expect_error(full.release(), Errc::value_error, "Semaphore released too many times");
   EXPECT_TRUE(is_true(full.acquire(false)));
   EXPECT_TRUE(full.release().has_value());
-}
-
-// The voluntary context switches of thread `tid` so far (a futex sleep is
-// one each time it sleeps); -1 if unreadable. Main thread only.
-long voluntary_switches(long tid) {
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/self/task/%ld/status", tid);
-  FILE* status = std::fopen(path, "re");
-  if (status == nullptr) return -1;
-  long switches = -1;
-  char line[256];
-  while (std::fgets(line, sizeof line, status) != nullptr)
-    if (std::sscanf(line, "voluntary_ctxt_switches: %ld", &switches) == 1) break;
-  std::fclose(status);
-  return switches;
 }
 
 // release(n) wakes at most n of the waiters (no herd): with 4 asleep,
