@@ -27,6 +27,8 @@
 
 #include <rawthread/rawthread.hpp>
 
+#include "threads.hpp"
+
 namespace {
 
 constexpr int kProducers = 2, kConsumers = 2, kThreads = kProducers + kConsumers;
@@ -101,49 +103,8 @@ void run_thread(Arena<Q>* arena, int index) noexcept {
   arena->end[index].ns = now_ns();
 }
 
-struct RawthreadThreads {
-  std::array<rawthread::Thread, kThreads> threads;
-  template <class Q>
-  int start(Arena<Q>* arena) {
-    for (int i = 0; i < kThreads; ++i) {
-      rawthread::Result<rawthread::Thread> thread =
-          rawthread::start_joinable_thread(run_thread<Q>, arena, i);
-      if (!thread) return i;
-      threads[static_cast<std::size_t>(i)] = std::move(*thread);
-    }
-    return kThreads;
-  }
-  void join(int n) {
-    for (int i = 0; i < n; ++i) (void)threads[static_cast<std::size_t>(i)].join();
-  }
-};
-
-struct Pthreads {
-  struct Args {
-    void* arena;
-    int index;
-  };
-  std::array<pthread_t, kThreads> threads{};
-  std::array<Args, kThreads> args{};
-  template <class Q>
-  static void* body(void* arg) {
-    auto* args = static_cast<Args*>(arg);
-    run_thread(static_cast<Arena<Q>*>(args->arena), args->index);
-    return nullptr;
-  }
-  template <class Q>
-  int start(Arena<Q>* arena) {
-    for (int i = 0; i < kThreads; ++i) {
-      auto slot = static_cast<std::size_t>(i);
-      args[slot] = Args{arena, i};
-      if (pthread_create(&threads[slot], nullptr, &body<Q>, &args[slot]) != 0) return i;
-    }
-    return kThreads;
-  }
-  void join(int n) {
-    for (int i = 0; i < n; ++i) pthread_join(threads[static_cast<std::size_t>(i)], nullptr);
-  }
-};
+using RawthreadThreads = bench::RawthreadThreads<kThreads>;
+using Pthreads = bench::Pthreads<kThreads>;
 
 long voluntary_switches() {
   rusage usage{};
@@ -157,7 +118,7 @@ void queue_throughput(benchmark::State& state) {
   for (auto _ : state) {
     auto arena = std::make_unique<Arena<Q>>();
     Threads threads;
-    const int started = threads.start(arena.get());
+    const int started = threads.template start<run_thread<Q>>(arena.get(), kThreads);
     while (arena->ready.load(std::memory_order_acquire) < started) sched_yield();
     const long before = voluntary_switches();
     arena->go.store(true, std::memory_order_release);

@@ -57,6 +57,7 @@
 
 #include <rawthread/rawthread.hpp>
 
+#include "threads.hpp"
 #include "uncontended.hpp"
 
 namespace {
@@ -143,54 +144,14 @@ void contend(Arena<L>* arena, int index) noexcept {
   arena->end[index].ns = thread_now_ns();
 }
 
-struct RawthreadThreads {
-  std::array<rawthread::Thread, kMaxThreads> threads;
-  template <class L>
-  int start(Arena<L>* arena, int n) {
-    for (int i = 0; i < n; ++i) {
-      rawthread::Result<rawthread::Thread> thread = rawthread::start_joinable_thread(contend<L>, arena, i);
-      if (!thread) return i;
-      threads[static_cast<std::size_t>(i)] = std::move(*thread);
-    }
-    return n;
-  }
-  void join(int n) {
-    for (int i = 0; i < n; ++i) (void)threads[static_cast<std::size_t>(i)].join();
-  }
-};
-
-struct Pthreads {
-  struct Args {
-    void* arena;
-    int index;
-  };
-  std::array<pthread_t, kMaxThreads> threads{};
-  std::array<Args, kMaxThreads> args{};
-  template <class L>
-  static void* body(void* arg) {
-    auto* args = static_cast<Args*>(arg);
-    contend<L>(static_cast<Arena<L>*>(args->arena), args->index);
-    return nullptr;
-  }
-  template <class L>
-  int start(Arena<L>* arena, int n) {
-    for (int i = 0; i < n; ++i) {
-      auto slot = static_cast<std::size_t>(i);
-      args[slot] = Args{arena, i};
-      if (pthread_create(&threads[slot], nullptr, &body<L>, &args[slot]) != 0) return i;
-    }
-    return n;
-  }
-  void join(int n) {
-    for (int i = 0; i < n; ++i) pthread_join(threads[static_cast<std::size_t>(i)], nullptr);
-  }
-};
+using RawthreadThreads = bench::RawthreadThreads<kMaxThreads>;
+using Pthreads = bench::Pthreads<kMaxThreads>;
 
 struct StdThreads {
   std::array<std::thread, kMaxThreads> threads;
-  template <class L>
-  int start(Arena<L>* arena, int n) {
-    for (int i = 0; i < n; ++i) threads[static_cast<std::size_t>(i)] = std::thread(contend<L>, arena, i);
+  template <auto Body, class Arena>
+  int start(Arena* arena, int n) {
+    for (int i = 0; i < n; ++i) threads[static_cast<std::size_t>(i)] = std::thread(Body, arena, i);
     return n;
   }
   void join(int n) {
@@ -206,7 +167,7 @@ void contended(benchmark::State& state) {
     auto arena = std::make_unique<Arena<L>>();
     arena->ops_per_thread = per_thread;
     Threads threads;
-    const int started = threads.start(arena.get(), n);
+    const int started = threads.template start<contend<L>>(arena.get(), n);
     while (arena->ready.load(std::memory_order_acquire) < started) sched_yield();
     arena->go.store(true, std::memory_order_release);
     threads.join(started);
