@@ -444,6 +444,31 @@ TEST_F(RacesTest, HandlerRequestAgainstTheStartOfAnAcquire) {
   EXPECT_TRUE(g_held.release().has_value());
 }
 
+// An RLock's acquire, held by another thread: its own policy over the
+// same wait loop.
+TEST_F(RacesTest, InterruptMainAgainstTheStartOfAnRLockAcquire) {
+  RT_REQUIRES_CONCURRENCY();  // the sender thread spins while main waits
+  static RLock rlock;
+  static Lock gate;  // held by main: the holder keeps the RLock till then
+  static std::atomic<int> holding{0};
+  ASSERT_TRUE(gate.try_lock());
+  auto holder = start_joinable_thread([] {
+    rlock.lock();
+    holding = 1;
+    gate.lock();
+    gate.unlock();
+    rlock.unlock();
+  });
+  ASSERT_TRUE(holder.has_value()) << holder.error().message;
+  ASSERT_TRUE(rt_test::wait_for([] { return holding.load() == 1; }));
+  run_race(
+      Sender::interrupt_main, main_tid_, [] { return rlock.acquire(true, 5.0); },
+      [] { rt_test::rescue_lock(gate); }, "rlock interrupt_main races", 3131);
+  EXPECT_FALSE(rlock.is_owned());
+  gate.unlock();
+  EXPECT_TRUE(rt_test::is_true(holder->join(rt_test::kDeadline)));
+}
+
 // rawthread::sleep (issue 15): its wait is the acquire's on a word nobody
 // releases. Each sleep is 5 s: a lost request costs its round 5 s, and fails
 // it; no rescue is needed.
