@@ -325,7 +325,7 @@ int rawthread_sleep(double seconds);
  * No static initializer: rawthread_queue_init sets it up, once, before any
  * other thread uses it; never copied once in use. */
 typedef struct rawthread_queue {
-  RAWTHREAD_ALIGNAS(8) unsigned char opaque[64];
+  RAWTHREAD_ALIGNAS(8) unsigned char opaque[144];
 } rawthread_queue;
 /* RAWTHREAD_E_NULL_ARGUMENT: q or buffer NULL, element_size or capacity 0;
  * RAWTHREAD_E_SEMAPHORE_OVERFLOW: capacity > UINT32_MAX (the free slots are
