@@ -63,6 +63,7 @@
 // wait or notify. Like Lock, process-private.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -178,7 +179,9 @@ class Condition {
   // Guards the waiter list. The user's lock cannot: for a Lock, "held" is
   // "locked by someone", so two threads may pass the check at once.
   Lock list_lock_;
-  detail::CondWaiter* head_ = nullptr;  // the longest waiting
+  // The longest waiting. Atomic only for notify's empty check, made
+  // without list_lock_ (relaxed everywhere: written under list_lock_).
+  std::atomic<detail::CondWaiter*> head_{nullptr};
   detail::CondWaiter* tail_ = nullptr;
 };
 
