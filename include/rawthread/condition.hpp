@@ -29,6 +29,7 @@
 // waiter per release. A notification is never lost: a waiter that times
 // out or is interrupted at the moment it is notified returns true (and
 // leaves the interrupt request pending, for the next blocking call).
+// A notify or notify_all that finds nobody waiting costs one atomic read.
 // Taking the lock back is neither timed nor interruptible.
 //
 // wait's errors, in this order; each leaves the lock held as it was and

@@ -64,13 +64,16 @@
 // destructor destroys the items still queued; destroying a Queue that a
 // thread still waits on is undefined, as for any object.
 //
-// How: a Lock guards the ring's head and tail; a Semaphore counts the free
-// slots and another the items (so every wait is a Semaphore acquire, with
-// its deadline, interrupt and spurious-wake handling; and a token that a
-// waiter which timed out did not take stays for the next one); the
-// unfinished count is one 64-bit word whose low half join sleeps on. The
-// protocol is written once, in detail::QueueCore, which the C API
-// (rawthread_queue_* in rawthread.h, over a caller's buffer) shares.
+// How: queue.py's design. A Lock guards the ring and its count; a put
+// waits on the Condition not_full while the queue is full, a get on
+// not_empty while it is empty (their deadline, interrupt and spurious-wake
+// handling are Condition::wait's), and each notifies the other's. A
+// notified waiter that times out or is interrupted at that moment counts
+// as notified and rechecks the queue, so no item or slot is left with a
+// waiter asleep. The unfinished count is one 64-bit word whose low half
+// join sleeps on. The protocol is written once, in detail::QueueCore,
+// which the C API (rawthread_queue_* in rawthread.h, over a caller's
+// buffer) shares.
 #pragma once
 
 #include <atomic>
