@@ -361,11 +361,11 @@ int rawthread_sleep(double seconds);
  * No static initializer: rawthread_queue_init sets it up, once, before any
  * other thread uses it; never copied once in use. */
 typedef struct rawthread_queue {
-  RAWTHREAD_ALIGNAS(8) unsigned char opaque[64];
+  RAWTHREAD_ALIGNAS(8) unsigned char opaque[144];
 } rawthread_queue;
 /* RAWTHREAD_E_NULL_ARGUMENT: q or buffer NULL, element_size or capacity 0;
- * RAWTHREAD_E_SEMAPHORE_OVERFLOW: capacity > UINT32_MAX (the free slots are
- * a semaphore's value). Nothing set up on an error. */
+ * RAWTHREAD_E_SEMAPHORE_OVERFLOW: capacity > UINT32_MAX (the ring's indices
+ * are 32-bit). Nothing set up on an error. */
 int rawthread_queue_init(rawthread_queue* q, void* buffer, size_t element_size, size_t capacity);
 /* put copies element_size bytes from item to the tail; get copies the oldest
  * item to item_out. queue.py's arguments: block false never waits and

@@ -110,7 +110,7 @@ void Condition::link(CondWaiter& waiter) noexcept {
   if (tail_ != nullptr)
     tail_->next = &waiter;
   else
-    head_ = &waiter;
+    head_.store(&waiter, std::memory_order_relaxed);
   tail_ = &waiter;
   list_lock_.unlock();
 }
@@ -120,7 +120,7 @@ void Condition::unlink(CondWaiter& waiter) noexcept {
   if (waiter.prev != nullptr)
     waiter.prev->next = waiter.next;
   else
-    head_ = waiter.next;
+    head_.store(waiter.next, std::memory_order_relaxed);
   if (waiter.next != nullptr)
     waiter.next->prev = waiter.prev;
   else
@@ -170,16 +170,17 @@ void Condition::wake(std::size_t n) noexcept {
   list_lock_.lock();
   // Marked before any waiter is moved, and only if one may be: a notify
   // that picks nobody leaves the lock's release free of a needless wake.
-  const bool requeue = n != 0 && head_ != nullptr && mark_contended();
+  CondWaiter* waiter = head_.load(std::memory_order_relaxed);
+  const bool requeue = n != 0 && waiter != nullptr && mark_contended();
   bool moved = false;
-  while (n != 0 && head_ != nullptr) {
-    CondWaiter* waiter = head_;
+  for (; n != 0 && waiter != nullptr; waiter = head_.load(std::memory_order_relaxed)) {
     // Read before the exchange: once notified, the waiter may return and
     // its record go out of scope (a Lock "held" by another thread), so
     // after it only the word's address is used, for the wake.
-    head_ = waiter->next;
-    if (head_ != nullptr)
-      head_->prev = nullptr;
+    CondWaiter* const after = waiter->next;
+    head_.store(after, std::memory_order_relaxed);
+    if (after != nullptr)
+      after->prev = nullptr;
     else
       tail_ = nullptr;
     --n;
@@ -273,12 +274,20 @@ Result<bool> Condition::wait(double timeout) noexcept {
 
 Result<void> Condition::notify(std::size_t n) noexcept {
   if (!held()) return errors::kNotifyUnacquired;
+  // Nobody waiting: done without list_lock_'s two atomics (a Queue notifies
+  // on every put and get). No waiter is missed: a waiter links itself
+  // before it releases the lock, and the caller took the lock after that
+  // release (acquire), so the link happens before this read. A waiter that
+  // links later waits for a later notify, as if this one came first; one
+  // that is unlinking (timeout) is seen or not, and either is right.
+  if (head_.load(std::memory_order_relaxed) == nullptr) return {};
   wake(n);
   return {};
 }
 
 Result<void> Condition::notify_all() noexcept {
   if (!held()) return errors::kNotifyUnacquired;
+  if (head_.load(std::memory_order_relaxed) == nullptr) return {};  // as in notify
   wake(SIZE_MAX);
   return {};
 }

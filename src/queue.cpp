@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The Queue's out-of-line parts (rawthread/queue.hpp): put and get's waits
-// with queue.py's argument rules over the Semaphore's acquire, and the
+// The Queue's out-of-line parts (rawthread/queue.hpp): put and get's
+// argument checks and waits on their Conditions, as queue.py's, and the
 // unfinished-task count's task_done and join. join sleeps in the loop
 // src/lock_wait.hpp shares with every other wait, so it gets the same
 // deadline, interrupt window and spurious-wake handling.
@@ -9,6 +9,7 @@
 #include <climits>
 
 #include "errors.hpp"
+#include "interrupt.hpp"
 #include "kernel.hpp"
 #include "lock_wait.hpp"
 
@@ -62,19 +63,41 @@ struct JoinOps {
 
 }  // namespace
 
-Result<void> queue_take_slow(SemaphoreBase& sem, bool block, double timeout, bool put) noexcept {
-  // queue.py: a non-blocking call ignores its timeout; a blocking one
-  // rejects negatives other than -1 (None) with its own message. The
-  // Semaphore checks the rest (TIMEOUT_MAX) with Lock's.
-  if (!block) {
-    timeout = -1;
-  } else if (timeout != -1 && !(timeout >= 0)) {
-    return errors::kQueueNegativeTimeout;
+Result<void> queue_check(double timeout) noexcept {
+  // queue.py rejects negatives other than -1 (None) with its own message;
+  // the rest is Lock's (TIMEOUT_MAX, then a pending request, which ends a
+  // blocking call even one that could go ahead).
+  if (timeout != -1 && !(timeout >= 0)) return errors::kQueueNegativeTimeout;
+  if (timeout > TIMEOUT_MAX) return errors::kTimeoutTooLarge;
+  if (interrupt::consume_own()) return errors::kInterrupted;
+  return {};
+}
+
+// queue.py's loop: `while full: not_full.wait(remaining)`, its end time on
+// CLOCK_MONOTONIC fixed once. No wake-up is lost to a waiter that gives up:
+// Condition::wait reports a notify that races its timeout or interrupt as
+// notified (true), and the loop then rechecks the queue before anything
+// else, so a notified getter takes the item it was told of (or finds that
+// another thread took it), never leaves it stranded with a getter asleep.
+Result<void> queue_wait(Condition& cond, const std::atomic<std::uint32_t>& size,
+                        std::uint32_t blocked_at, bool block, double timeout, bool put) noexcept {
+  const Error blocked = put ? errors::kQueueFull : errors::kQueueEmpty;
+  if (!block || timeout == 0) return blocked;
+  std::int64_t end_ns = 0;
+  if (timeout != -1) end_ns = monotonic_now_ns() + static_cast<std::int64_t>(timeout * 1e9) + 1;
+  while (size.load(std::memory_order_relaxed) == blocked_at) {
+    double wait_time = -1;
+    if (timeout != -1) {
+      const std::int64_t left_ns = end_ns - monotonic_now_ns();
+      if (left_ns <= 0) return blocked;
+      wait_time = static_cast<double>(left_ns) / 1e9;
+    }
+    // An error (interrupted, the kernel's refusal, the dummy's deadlock)
+    // leaves the lock held and nothing of the queue changed.
+    const Result<bool> waited = cond.wait(wait_time);
+    if (!waited) return waited.error();
   }
-  const Result<bool> taken = sem.acquire(block, timeout);
-  if (!taken) return taken.error();
-  if (*taken) return {};
-  return put ? errors::kQueueFull : errors::kQueueEmpty;
+  return {};
 }
 
 Result<void> queue_task_done(QueueTasksWord& tasks) noexcept {

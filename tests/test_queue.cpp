@@ -468,6 +468,8 @@ TEST_F(QueueTest, JoinWokenByTheLastTaskDone) {
   static Queue<int, 4> q;
   static std::atomic<bool> done_called{false};
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(q.put(i).has_value());
+  // Timed from before the thread starts: its 0.1 s may begin at once.
+  const std::int64_t t0 = now_ns();
   ASSERT_TRUE(start_new_thread([] {
                 body_sleep(0.1);
                 for (int i = 0; i < 3; ++i) {
@@ -477,7 +479,6 @@ TEST_F(QueueTest, JoinWokenByTheLastTaskDone) {
                 }
               }).has_value());
   rt_test::Watchdog dog(30.0, [] { wake_queue(q); });
-  const std::int64_t t0 = now_ns();
   EXPECT_TRUE(q.join().has_value());
   dog.dismiss();
   EXPECT_FALSE(dog.fired()) << "the last task_done did not wake join";

@@ -553,7 +553,7 @@ TEST_F(RacesTest, InterruptMainAgainstTheStartOfAJoin) {
 }
 
 // A Queue's blocking calls: a get of an empty queue, a put to a full one,
-// a join with a task not done. Each wait is a Semaphore's or lock_wait's,
+// a join with a task not done. Each wait is a Condition's or lock_wait's,
 // behind the queue's own checks. The rescue makes the call succeed and
 // wakes every futex word of the queue's core.
 template <class Q>

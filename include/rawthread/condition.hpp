@@ -29,6 +29,7 @@
 // waiter per release. A notification is never lost: a waiter that times
 // out or is interrupted at the moment it is notified returns true (and
 // leaves the interrupt request pending, for the next blocking call).
+// A notify or notify_all that finds nobody waiting costs one atomic read.
 // Taking the lock back is neither timed nor interruptible.
 //
 // wait's errors, in this order; each leaves the lock held as it was and
@@ -63,6 +64,7 @@
 // wait or notify. Like Lock, process-private.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -178,7 +180,9 @@ class Condition {
   // Guards the waiter list. The user's lock cannot: for a Lock, "held" is
   // "locked by someone", so two threads may pass the check at once.
   Lock list_lock_;
-  detail::CondWaiter* head_ = nullptr;  // the longest waiting
+  // The longest waiting. Atomic only for notify's empty check, made
+  // without list_lock_ (relaxed everywhere: written under list_lock_).
+  std::atomic<detail::CondWaiter*> head_{nullptr};
   detail::CondWaiter* tail_ = nullptr;
 };
 

@@ -64,13 +64,16 @@
 // destructor destroys the items still queued; destroying a Queue that a
 // thread still waits on is undefined, as for any object.
 //
-// How: a Lock guards the ring's head and tail; a Semaphore counts the free
-// slots and another the items (so every wait is a Semaphore acquire, with
-// its deadline, interrupt and spurious-wake handling; and a token that a
-// waiter which timed out did not take stays for the next one); the
-// unfinished count is one 64-bit word whose low half join sleeps on. The
-// protocol is written once, in detail::QueueCore, which the C API
-// (rawthread_queue_* in rawthread.h, over a caller's buffer) shares.
+// How: queue.py's design. A Lock guards the ring and its count; a put
+// waits on the Condition not_full while the queue is full, a get on
+// not_empty while it is empty (their deadline, interrupt and spurious-wake
+// handling are Condition::wait's), and each notifies the other's. A
+// notified waiter that times out or is interrupted at that moment counts
+// as notified and rechecks the queue, so no item or slot is left with a
+// waiter asleep. The unfinished count is one 64-bit word whose low half
+// join sleeps on. The protocol is written once, in detail::QueueCore,
+// which the C API (rawthread_queue_* in rawthread.h, over a caller's
+// buffer) shares.
 #pragma once
 
 #include <atomic>
@@ -80,9 +83,9 @@
 #include <type_traits>
 #include <utility>
 
-#include <rawthread/lock.hpp>
+#include <rawthread/condition.hpp>
+#include <rawthread/lock.hpp>  // detail::pending_interrupts
 #include <rawthread/result.hpp>
-#include <rawthread/semaphore.hpp>
 #include <rawthread/version.h>  // RAWTHREAD_ABI_NAMESPACE
 
 namespace rawthread {
@@ -98,10 +101,16 @@ namespace detail::inline RAWTHREAD_ABI_NAMESPACE {
 using QueueTasksWord = std::atomic<std::uint64_t>;
 inline constexpr std::uint64_t kQueueJoiner = 1, kQueueTask = 2;
 
-// A put or get's wait for a token of `sem` once the inline try has failed:
-// queue.py's argument check, then the Semaphore's acquire; full or empty
-// (per `put`) when none came.
-Result<void> queue_take_slow(SemaphoreBase& sem, bool block, double timeout, bool put) noexcept;
+// A blocking put or get's checks before it takes the lock, in queue.py's
+// order, then Lock's: a negative timeout (other than -1), one above
+// TIMEOUT_MAX, an interrupt request pending for this thread (consumed).
+Result<void> queue_check(double timeout) noexcept;
+// A put to a full queue or a get from an empty one, the lock held: waits on
+// `cond` while `size` reads `blocked_at`, with queue.py's arguments (block
+// false or timeout 0: full or empty at once). Returns with the lock held,
+// whatever the outcome; {} once the queue has room (an item).
+Result<void> queue_wait(Condition& cond, const std::atomic<std::uint32_t>& size,
+                        std::uint32_t blocked_at, bool block, double timeout, bool put) noexcept;
 Result<void> queue_task_done(QueueTasksWord& tasks) noexcept;
 Result<void> queue_join(QueueTasksWord& tasks, double timeout) noexcept;
 
@@ -111,36 +120,48 @@ Result<void> queue_join(QueueTasksWord& tasks, double timeout) noexcept;
 // copies bytes into a caller's buffer.
 class QueueCore {
  public:
-  constexpr explicit QueueCore(std::uint32_t capacity) noexcept
-      : slots_(capacity), capacity_(capacity) {}
+  constexpr explicit QueueCore(std::uint32_t capacity) noexcept : capacity_(capacity) {}
   QueueCore(const QueueCore&) = delete;
   QueueCore& operator=(const QueueCore&) = delete;
 
   template <class Fill>
   Result<void> put(bool block, double timeout, Fill&& fill) noexcept {
-    if (Result<void> slot = take(slots_, block, timeout, /*put=*/true); !slot) return slot;
+    if (Result<void> ok = enter(block, timeout); !ok) return ok;
     lock_.lock();
+    if (size_.load(std::memory_order_relaxed) == capacity_) {
+      Result<void> room = queue_wait(not_full_, size_, capacity_, block, timeout, /*put=*/true);
+      if (!room) {
+        lock_.unlock();
+        return room;
+      }
+    }
     fill(tail_);
     tail_ = next(tail_);
     size_.store(size_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    lock_.unlock();
     // Counted before the item can be got: a get + task_done that follows
     // never finds the count below the items it has.
     tasks_.fetch_add(kQueueTask, std::memory_order_relaxed);
-    // Release: the item's bytes (and the count) before the getter's acquire.
-    (void)items_.release();
+    (void)not_empty_.notify();  // we hold the lock: cannot fail
+    lock_.unlock();  // release: the item's bytes before the getter's lock
     return {};
   }
 
   template <class Take>
   Result<void> get(bool block, double timeout, Take&& take_out) noexcept {
-    if (Result<void> item = take(items_, block, timeout, /*put=*/false); !item) return item;
+    if (Result<void> ok = enter(block, timeout); !ok) return ok;
     lock_.lock();
+    if (size_.load(std::memory_order_relaxed) == 0) {
+      Result<void> item = queue_wait(not_empty_, size_, 0, block, timeout, /*put=*/false);
+      if (!item) {
+        lock_.unlock();
+        return item;
+      }
+    }
     take_out(head_);
     head_ = next(head_);
     size_.store(size_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+    (void)not_full_.notify();
     lock_.unlock();
-    (void)slots_.release();
     return {};
   }
 
@@ -163,21 +184,19 @@ class QueueCore {
  private:
   std::uint32_t next(std::uint32_t i) const noexcept { return i + 1 == capacity_ ? 0 : i + 1; }
 
-  // The uncontended take inline: one compare-and-swap.
-  static Result<void> take(SemaphoreBase& sem, bool block, double timeout, bool put) noexcept {
-    if (!block) {
-      if (sem.try_lock()) return {};
-    } else if (timeout == -1 && pending_interrupts.load(std::memory_order_relaxed) == 0 &&
-               sem.try_lock()) {
+  // The common call inline: a non-blocking one has nothing to check (its
+  // timeout is ignored), nor has an untimed blocking one with no interrupt
+  // request pending in any thread.
+  static Result<void> enter(bool block, double timeout) noexcept {
+    if (!block || (timeout == -1 && pending_interrupts.load(std::memory_order_relaxed) == 0))
       return {};
-    }
-    return queue_take_slow(sem, block, timeout, put);
+    return queue_check(timeout);
   }
 
-  Semaphore slots_;     // free slots: put takes one, get gives one back
-  Semaphore items_{0};  // items: get takes one, put gives one
+  Lock lock_;  // head_, tail_, size_'s writes and the slots' contents
+  Condition not_empty_{lock_};  // a get waits here for an item
+  Condition not_full_{lock_};   // a put waits here for a free slot
   QueueTasksWord tasks_{0};
-  Lock lock_;  // head_, tail_, and the slots' contents
   std::uint32_t head_ = 0, tail_ = 0;
   std::atomic<std::uint32_t> size_{0};  // written under lock_; read anywhere
   std::uint32_t capacity_;
@@ -188,8 +207,8 @@ template <class T, std::size_t Capacity>
 class Queue {
   static_assert(Capacity > 0, "Queue: Capacity must be > 0 (queue.py's maxsize 0, unbounded, "
                               "needs a heap)");
-  static_assert(Capacity <= UINT32_MAX, "Queue: Capacity must fit a Semaphore's value "
-                                        "(<= UINT32_MAX)");
+  static_assert(Capacity <= UINT32_MAX, "Queue: Capacity must fit the ring's 32-bit "
+                                        "indices (<= UINT32_MAX)");
   static_assert(std::is_nothrow_move_constructible_v<T>,
                 "Queue: T must be nothrow-move-constructible (no exceptions: a throwing move "
                 "would leave the ring half-written)");
