@@ -65,9 +65,7 @@ std::int64_t now_ns() noexcept {
 
 void yield() noexcept { rawthread::kernel::call(__NR_sched_yield); }
 
-namespace {
-
-// Whether RAWTHREAD_TEST_VALGRIND is set, and not to 0 (count_mappings).
+// Whether RAWTHREAD_TEST_VALGRIND is set, and not to 0.
 bool under_valgrind() noexcept {
   constexpr char kName[] = "RAWTHREAD_TEST_VALGRIND=";
   for (char** env = envp; env != nullptr && *env != nullptr; ++env) {
@@ -79,8 +77,6 @@ bool under_valgrind() noexcept {
   }
   return false;
 }
-
-}  // namespace
 
 long count_mappings() noexcept {
   if (under_valgrind()) return 1;

@@ -86,6 +86,10 @@ void yield() noexcept;
 // passes.
 long count_mappings() noexcept;
 
+// Whether the runner runs under valgrind (RAWTHREAD_TEST_VALGRIND=1 in the
+// environment, as scripts/test's valgrind configuration sets it).
+bool under_valgrind() noexcept;
+
 // Waits until rawthread::thread_count() drops to `count` (threads gone,
 // stacks unmapped); whether it did within `seconds`.
 bool wait_for_threads(std::size_t count, double seconds) noexcept;

@@ -48,7 +48,10 @@ TEST(thread_interrupt_ends_a_threads_sleep) {
   rawthread::Result<bool> joined = t.join(60);
   CHECK(joined.has_value() && *joined);
   CHECK_EQ(outcome.load(), 1);
-  CHECK_EQ(usr1_runs.load(), 1);
+  // The kernel delivers the signal before the thread leaves its end's wait
+  // for the signaller; valgrind, which delivers signals at points of its
+  // own, may let the thread exit with it still pending, and drop it.
+  if (!check::under_valgrind()) CHECK_EQ(usr1_runs.load(), 1);
   CHECK(t.interrupt(kSigusr1).has_value());  // ended: nothing to do
   CHECK(rawthread::sys::set_signal_default(kSigusr1).has_value());
 }
