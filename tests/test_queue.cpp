@@ -329,7 +329,10 @@ void consume(Torture* t, int kind) {
 TEST_F(QueueTest, ProducerConsumerTorture) {
   RT_REQUIRES_CONCURRENCY();
   static Torture t;  // 1 MB of flags: static
-  const long total = rt_test::iterations(kMaxItems, kMaxItems / 10);
+  // Under valgrind, which runs one thread at a time, every hand-off is a
+  // trip through its scheduler: 10,000 items, not 100,000.
+  const long total = rt_test::under_valgrind() ? kMaxItems / 100
+                                               : rt_test::iterations(kMaxItems, kMaxItems / 10);
   t.per_producer = total / kProducers;
   for (int c = 0; c < kConsumers; ++c)
     ASSERT_TRUE(start_new_thread(consume, &t, c).has_value());
