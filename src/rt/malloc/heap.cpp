@@ -87,12 +87,12 @@ void release_page(Heap* h, Page* p) noexcept {
   for (unsigned i = 0; i < p->slots; ++i) s->pages[first + i].state = PageState::kFree;
   s->free_slots |= mask;
   if (h->dirty_slots + p->slots > kDirtyBudget) {
-    decommit(p->start, page_bytes(p) - (first + p->slots == kSlots ? kGuardSize : 0));
+    decommit(p->start, page_bytes(p) - (first + p->slots == kSlots ? guard_size() : 0));
   } else {
     s->dirty_slots |= mask;
     h->dirty_slots += p->slots;
   }
-  if (s->free_slots == ~std::uint64_t{1} && !(h->segments == s && s->next == nullptr)) {
+  if (s->free_slots == usable_slots() && !(h->segments == s && s->next == nullptr)) {
     h->dirty_slots -= static_cast<std::uint32_t>(__builtin_popcountll(s->dirty_slots));
     unlink_segment(h, s);
     drop_segment(s);
@@ -106,7 +106,7 @@ bool decommit_all(Heap* h) noexcept {
     for (std::uint64_t dirty = s->dirty_slots; dirty != 0; dirty &= dirty - 1) {
       const unsigned slot = static_cast<unsigned>(__builtin_ctzll(dirty));
       decommit(reinterpret_cast<char*>(s) + slot * kSlotSize,
-               kSlotSize - (slot == kSlots - 1 ? kGuardSize : 0));
+               kSlotSize - (slot == kSlots - 1 ? guard_size() : 0));
       any = true;
     }
   for (Segment* s = h->segments; s != nullptr; s = s->next) s->dirty_slots = 0;
@@ -228,7 +228,7 @@ Page* new_page(Heap* h, unsigned size_class) {
   Page* p = &s->pages[first];
   const std::size_t size = class_size(size_class);
   p->start = reinterpret_cast<char*>(s) + first * kSlotSize;
-  std::size_t room = slots * kSlotSize - (first + slots == kSlots ? kGuardSize : 0);
+  std::size_t room = slots * kSlotSize - (first + slots == kSlots ? guard_size() : 0);
   p->end = p->start + room / size * size;
   p->carve = p->start;
   p->free = nullptr;
