@@ -23,6 +23,14 @@
 extern "C" std::size_t malloc_usable_size(void* pointer) noexcept;
 extern "C" int malloc_trim(std::size_t pad) noexcept;
 
+// The sized forms, which <new> declares only where sized deallocation is on
+// (GCC's default in C++14 and later; Clang 14 needs -fsized-deallocation).
+// The runtime defines all of them.
+void operator delete(void* pointer, std::size_t size) noexcept;
+void operator delete[](void* pointer, std::size_t size) noexcept;
+void operator delete(void* pointer, std::size_t size, std::align_val_t alignment) noexcept;
+void operator delete[](void* pointer, std::size_t size, std::align_val_t alignment) noexcept;
+
 namespace {
 
 using rawthread::kernel::call;
