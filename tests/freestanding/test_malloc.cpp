@@ -238,16 +238,16 @@ TEST(malloc_of_an_impossible_size_returns_null) {
 TEST(aligned_alloc_honours_every_power_of_two) {
   for (std::size_t alignment = 1; alignment <= 1 * MiB; alignment *= 2) {
     if (alignment > 64 * KiB && alignment != 1 * MiB) continue;
-    const std::size_t sizes[] = {1, alignment, 3 * alignment, alignment + 1};
-    void* blocks[4];
-    for (int i = 0; i < 4; ++i) {
+    const std::size_t sizes[] = {0, 1, alignment, 3 * alignment, alignment + 1};
+    void* blocks[5];
+    for (int i = 0; i < 5; ++i) {
       blocks[i] = aligned_alloc(hide(alignment), hide(sizes[i]));
       if (!CHECK(blocks[i] != nullptr)) return;
       CHECK(aligned_to(blocks[i], alignment));
       CHECK(malloc_usable_size(blocks[i]) >= sizes[i]);
       fill(blocks[i], sizes[i], alignment + i);
     }
-    for (int i = 0; i < 4; ++i) {
+    for (int i = 0; i < 5; ++i) {
       CHECK(intact(blocks[i], sizes[i], alignment + i));
       std::free(blocks[i]);
     }
