@@ -33,6 +33,16 @@ namespace {
 // within this much per thread.
 constexpr std::uint32_t kDirtyBudget = 8;
 
+// The set bits of a slot mask. Not __builtin_popcountll: without a popcount
+// instruction (x86_64's baseline, riscv64 without Zbb) GCC calls libgcc's
+// __popcountdi2, and programs of the runtime link no libgcc.
+std::uint32_t bit_count(std::uint64_t x) noexcept {
+  x = x - ((x >> 1) & 0x5555555555555555u);
+  x = (x & 0x3333333333333333u) + ((x >> 2) & 0x3333333333333333u);
+  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fu;
+  return static_cast<std::uint32_t>((x * 0x0101010101010101u) >> 56);
+}
+
 Lock heaps_lock;
 Heap* abandoned = nullptr;     // guarded by heaps_lock
 char* heap_store = nullptr;    // guarded by heaps_lock: where the next Heap goes
@@ -93,7 +103,7 @@ void release_page(Heap* h, Page* p) noexcept {
     h->dirty_slots += p->slots;
   }
   if (s->free_slots == usable_slots() && !(h->segments == s && s->next == nullptr)) {
-    h->dirty_slots -= static_cast<std::uint32_t>(__builtin_popcountll(s->dirty_slots));
+    h->dirty_slots -= bit_count(s->dirty_slots);
     unlink_segment(h, s);
     drop_segment(s);
   }
@@ -218,7 +228,7 @@ Page* new_page(Heap* h, unsigned size_class) {
     first = find_run(s->free_slots, slots);
   }
   const std::uint64_t mask = run_mask(first, slots);
-  h->dirty_slots -= static_cast<std::uint32_t>(__builtin_popcountll(s->dirty_slots & mask));
+  h->dirty_slots -= bit_count(s->dirty_slots & mask);
   s->dirty_slots &= ~mask;
   s->free_slots &= ~mask;
   for (unsigned i = 0; i < slots; ++i) {
