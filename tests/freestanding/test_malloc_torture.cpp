@@ -228,7 +228,7 @@ TEST(eight_threads_allocate_free_and_swap_blocks_of_1_byte_to_1_mib) {
   // (and valgrind), where every instruction and system call is emulated, a
   // tenth of that.
   const bool emulated = env_is_1("RAWTHREAD_TEST_EMULATED");
-  const long ops = emulated ? 5000 : 50000;
+  const long ops = emulated ? 5000 : 100000;
   const long maps_before = check::count_mappings();
   const long resident_before = check::resident_bytes();
   const std::int64_t start = check::now_ns();

@@ -31,7 +31,7 @@ namespace {
 // freeing and reallocating a page's worth of blocks in a loop then costs no
 // system call, and a daemon's resident size still follows its live data
 // within this much per thread.
-constexpr std::uint32_t kDirtyBudget = 8;
+constexpr std::uint32_t kDirtyBudget = 32;
 
 // The set bits of a slot mask. Not __builtin_popcountll: without a popcount
 // instruction (x86_64's baseline, riscv64 without Zbb) GCC calls libgcc's
@@ -210,11 +210,16 @@ bool carve(Page* p) noexcept {
 }
 
 Page* new_page(Heap* h, unsigned size_class) {
-  const unsigned slots = class_size(size_class) <= kMaxOneSlotBlock ? 1 : kWideSpan;
+  const unsigned slots = page_slots(class_size(size_class));
   Segment* s = h->segments;
   unsigned first = kSlots;
-  for (; s != nullptr; s = s->next)
-    if ((first = find_run(s->free_slots, slots)) != kSlots) break;
+  // Slots still backed first (no page faults, and they leave the budget),
+  // then any.
+  for (s = h->segments; s != nullptr; s = s->next)
+    if ((first = find_run(s->free_slots & s->dirty_slots, slots)) != kSlots) break;
+  if (s == nullptr)
+    for (s = h->segments; s != nullptr; s = s->next)
+      if ((first = find_run(s->free_slots, slots)) != kSlots) break;
   if (s == nullptr) {
     // Before asking the kernel for more, give it back what the ended
     // threads' heaps no longer use.

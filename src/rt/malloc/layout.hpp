@@ -8,9 +8,9 @@
 //            so a linear overflow of a block never reaches them; the
 //            segment's last page is PROT_NONE, so one does not run on into
 //            the next mapping either.
-//   page     a run of 64 KiB slots (1 slot for blocks up to 8 KiB, 8 slots
-//            above) holding blocks of one size class. Owned by one heap.
-//   huge     a block above 128 KiB (or aligned above 64 KiB): a mapping of
+//   page     a run of 64 KiB slots (page_slots) holding blocks of one size
+//            class. Owned by one heap.
+//   huge     a block above 1 MiB (or aligned above 64 KiB): a mapping of
 //            its own, laid out as a segment whose header says so.
 //   heap     one per thread (a thread_local pointer): for each size class a
 //            list of pages with free blocks, the first one the current
@@ -30,14 +30,17 @@ inline constexpr std::size_t kSlotSize = std::size_t{1} << kSlotShift;
 inline constexpr std::size_t kSlots = kSegmentSize / kSlotSize;  // 64: one bit each in a word
 
 // Size classes: multiples of 16 up to 128, then four per doubling up to
-// 128 KiB (at most 25% lost to rounding). Every class size is a multiple of
+// 1 MiB (at most 25% lost to rounding). Every class size is a multiple of
 // the largest power of two up to 64 KiB that divides it out of the request
 // rounded to that power: aligned_alloc relies on it (malloc.cpp).
 inline constexpr std::size_t kMinBlock = 16;
-inline constexpr std::size_t kMaxSmall = 128 * 1024;
-inline constexpr unsigned kClasses = 8 + 4 * 10;
-inline constexpr std::size_t kMaxOneSlotBlock = 8 * 1024;
-inline constexpr std::size_t kWideSpan = 8;  // slots of a page of blocks above 8 KiB
+inline constexpr std::size_t kMaxSmall = 1024 * 1024;
+inline constexpr unsigned kClasses = 8 + 4 * 13;
+// A page's width in slots: 1 for blocks up to 8 KiB, 8 (512 KiB) up to
+// 128 KiB, 16 (1 MiB) above.
+constexpr unsigned page_slots(std::size_t block_size) noexcept {
+  return block_size <= 8 * 1024 ? 1 : block_size <= 128 * 1024 ? 8 : 16;
+}
 
 constexpr unsigned class_of(std::size_t size) noexcept {
   if (size <= 128) return size == 0 ? 0 : static_cast<unsigned>((size - 1) >> 4);
