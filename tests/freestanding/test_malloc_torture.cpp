@@ -224,11 +224,12 @@ TEST(eight_threads_allocate_free_and_swap_blocks_of_1_byte_to_1_mib) {
   // are above 128 KiB, each a mapping of its own (mmap, a guard page, a page
   // fault per page the pattern touches, munmap), some 500 us of CPU apiece,
   // which makes an operation cost about 80 us on average against 5 us for
-  // the rest. 50,000 per thread take about 30 s of CPU natively; under QEMU
-  // (and valgrind), where every instruction and system call is emulated, a
-  // tenth of that.
+  // the rest. 50,000 per thread take about 30 s of CPU natively; under QEMU,
+  // where every instruction is translated, a fifth (10,000 took about 12 s
+  // under qemu-aarch64); under valgrind, which runs one thread at a time, a
+  // twenty-fifth.
   const bool emulated = env_is_1("RAWTHREAD_TEST_EMULATED");
-  const long ops = emulated ? 5000 : 50000;
+  const long ops = check::under_valgrind() ? 2000 : emulated ? 10000 : 50000;
   const long maps_before = check::count_mappings();
   const long resident_before = check::resident_bytes();
   const std::int64_t start = check::now_ns();
@@ -279,7 +280,12 @@ TEST(eight_threads_allocate_free_and_swap_blocks_of_1_byte_to_1_mib) {
   // What stays mapped: each ended thread's heap keeps its last segment (two
   // lines: the segment and its guard page), and the heaps' own store.
   CHECK(maps_after <= maps_before + 2 * kThreads + 8);
-  if (!check::under_valgrind() && resident_before > 0)
+  // Under valgrind the resident memory is valgrind's. Under QEMU it is
+  // QEMU's (its translations included), and the heap's MADV_DONTNEED does
+  // not visibly lower it: under qemu-aarch64 7.2 it went from 15 MiB to 49
+  // (5,000 operations per thread) and 89 MiB (10,000), where natively it
+  // ends within 100 KiB of its start. There only the mappings are counted.
+  if (!check::under_valgrind() && !emulated && resident_before > 0)
     CHECK(resident_after <= resident_before + static_cast<long>(8 * MiB));
 
   (void)rawthread::sys::write_str(1, "    ops per thread ");
