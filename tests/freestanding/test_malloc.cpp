@@ -840,7 +840,9 @@ TEST(malloc_trim_returns_freed_pages) {
   const int first = malloc_trim(0);
   const int second = malloc_trim(0);
   const long resident_trimmed = check::resident_bytes();
-  CHECK(first == 0 || first == 1);
+  // The heap keeps some free pages backed for reuse (up to eight 64 KiB
+  // slots per heap): 4 MB just freed leaves it some to give back.
+  CHECK_EQ(first, 1);
   CHECK_EQ(second, 0);
   CHECK(resident_trimmed <= resident_freed);
 }
