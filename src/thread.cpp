@@ -197,6 +197,13 @@ void unmap_thread(ThreadSlot slot) noexcept {
   if (!stack_cache::push(self)) kernel::munmap(self->map_base, self->map_size);
 }
 
+// glibc's flag (2.32 on): 1 while the process has one thread, read by
+// libstdc++'s headers, which then update shared_ptr counts with plain loads
+// and stores. glibc clears it in pthread_create only, so a clone of ours
+// clears it too, as pthread_create would (glibc never sets it back). Weak:
+// musl has none; librawthread_rt defines its own, 0 always.
+extern "C" [[gnu::weak]] char __libc_single_threaded;
+
 Result<Started> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,
                              void (*discard)(void*) noexcept, bool joinable) noexcept {
   auto* self = static_cast<Control*>(slot.control);
@@ -210,6 +217,7 @@ Result<Started> clone_thread(ThreadSlot slot, void (*run)(void*) noexcept,
   // for the child's.
   self->pid = kernel::getpid();
   counting::count_in(self->pid);
+  if (&__libc_single_threaded != nullptr) __libc_single_threaded = 0;
   long tid = rawthread_clone(&thread_entry, self, slot.payload, kCloneFlags, tp,
                              reinterpret_cast<std::int32_t*>(&self->tid));
   if (tid < 0) {

@@ -3,6 +3,7 @@
 // get_native_id, thread_count and exit_thread.
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/single_threaded.h>
 #include <sys/wait.h>
 
 #include <memory>
@@ -365,6 +366,28 @@ TEST_F(ThreadTest, AThrowingCopyLeavesNoThreadAndNoMapping) {
 }
 
 // ---------------------------------------------------------------- idents
+
+// libstdc++'s headers update shared_ptr counts with plain loads and stores
+// while glibc's __libc_single_threaded is 1, and glibc clears it only in
+// pthread_create: a start must clear it too, or counts shared with the new
+// thread race. In a child, where the flag is set back to 1 as in a process
+// that never started a thread.
+TEST_F(ThreadTest, AStartClearsGlibcsSingleThreadedFlag) {
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    __libc_single_threaded = 1;
+    std::atomic<int> ran{0};
+    if (!start_new_thread([&ran] { ran.store(1); })) _exit(2);
+    for (int i = 0; i < 3000 && ran.load() == 0; ++i) usleep(10000);
+    // The dummy backend runs the body in the call: still one thread.
+    _exit(ran.load() == 1 && __libc_single_threaded == (rt_test::kDummy ? 1 : 0) ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
 
 TEST_F(ThreadTest, MainIdentIsNonzeroAndStable) {
   Ident a = get_ident();

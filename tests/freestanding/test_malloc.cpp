@@ -40,7 +40,8 @@ constexpr std::size_t KiB = 1024, MiB = 1024 * 1024;
 constexpr int kEinval = 22, kEnomem = 12, kSigAbrt = 6;
 
 // Hides a value from the optimiser: the compiler may otherwise pair a malloc
-// with its free and drop both, assume an allocation succeeded, or see a
+// with its free and drop both, assume an allocation succeeded (Clang folds
+// `malloc(huge) == nullptr` to false when the block is not used), or see a
 // double free at compile time (and GCC warns of that, an error here).
 template <class T>
 T hide(T value) noexcept {
@@ -224,7 +225,7 @@ TEST(malloc_of_an_impossible_size_returns_null) {
   const std::size_t sizes[] = {kMax, kMax - 15, kMax - 4096, kMax - 2 * MiB, kMax / 2 + 1,
                                std::size_t{1} << 62};
   for (std::size_t size : sizes) {
-    void* block = std::malloc(hide(size));
+    void* block = hide(std::malloc(hide(size)));
     CHECK(block == nullptr);
     std::free(block);
   }
@@ -257,16 +258,16 @@ TEST(aligned_alloc_honours_every_power_of_two) {
 TEST(aligned_alloc_rejects_alignments_that_are_not_powers_of_two) {
   const std::size_t alignments[] = {0, 3, 6, 12, 24, 48, 100, 4095, 65535, MiB + 1, kMax};
   for (std::size_t alignment : alignments) {
-    void* block = aligned_alloc(hide(alignment), hide(std::size_t{64}));
+    void* block = hide(aligned_alloc(hide(alignment), hide(std::size_t{64})));
     CHECK(block == nullptr);
     std::free(block);
   }
 }
 
 TEST(aligned_alloc_of_an_impossible_size_returns_null) {
-  CHECK(aligned_alloc(hide(std::size_t{4096}), hide(kMax - 100)) == nullptr);
-  CHECK(aligned_alloc(hide(MiB), hide(kMax - MiB / 2)) == nullptr);
-  CHECK(aligned_alloc(hide(std::size_t{16}), hide(kMax)) == nullptr);
+  CHECK(hide(aligned_alloc(hide(std::size_t{4096}), hide(kMax - 100))) == nullptr);
+  CHECK(hide(aligned_alloc(hide(MiB), hide(kMax - MiB / 2))) == nullptr);
+  CHECK(hide(aligned_alloc(hide(std::size_t{16}), hide(kMax))) == nullptr);
 }
 
 TEST(posix_memalign_honours_every_power_of_two_multiple_of_a_pointer) {
@@ -489,13 +490,13 @@ TEST(calloc_zeroes_a_reused_dirty_block) {
 }
 
 TEST(calloc_returns_null_when_the_product_overflows) {
-  CHECK(std::calloc(hide(kMax), hide(std::size_t{2})) == nullptr);
-  CHECK(std::calloc(hide(std::size_t{2}), hide(kMax)) == nullptr);
-  CHECK(std::calloc(hide(kMax / 2 + 1), hide(std::size_t{2})) == nullptr);
-  CHECK(std::calloc(hide(std::size_t{1} << 32), hide(std::size_t{1} << 32)) == nullptr);
-  CHECK(std::calloc(hide(std::size_t{1} << 33), hide(std::size_t{1} << 31)) == nullptr);
+  CHECK(hide(std::calloc(hide(kMax), hide(std::size_t{2}))) == nullptr);
+  CHECK(hide(std::calloc(hide(std::size_t{2}), hide(kMax))) == nullptr);
+  CHECK(hide(std::calloc(hide(kMax / 2 + 1), hide(std::size_t{2}))) == nullptr);
+  CHECK(hide(std::calloc(hide(std::size_t{1} << 32), hide(std::size_t{1} << 32))) == nullptr);
+  CHECK(hide(std::calloc(hide(std::size_t{1} << 33), hide(std::size_t{1} << 31))) == nullptr);
   // No overflow, but more than any address space holds.
-  CHECK(std::calloc(hide(std::size_t{1} << 31), hide(std::size_t{1} << 31)) == nullptr);
+  CHECK(hide(std::calloc(hide(std::size_t{1} << 31), hide(std::size_t{1} << 31))) == nullptr);
 }
 
 // ------------------------------------------------------------------ new and delete
@@ -605,7 +606,7 @@ TEST(nothrow_new_of_an_absurd_size_returns_null) {
   CHECK(operator new(huge, align, std::nothrow) == nullptr);
   CHECK(operator new[](huge, align, std::nothrow) == nullptr);
   CHECK(operator new(hide(std::size_t{1} << 62), std::nothrow) == nullptr);
-  char* chars = new (std::nothrow) char[hide(kMax / 2)];
+  char* chars = hide(new (std::nothrow) char[hide(kMax / 2)]);
   CHECK(chars == nullptr);
   delete[] chars;
 }
@@ -813,7 +814,8 @@ TEST(a_freed_large_block_goes_back_to_the_kernel) {
   const std::size_t size = 64 * MiB;
   auto* block = static_cast<unsigned char*>(std::malloc(hide(size)));
   REQUIRE(block != nullptr);
-  for (std::size_t i = 0; i < size; i += 4096) block[i] = 1;  // every page resident
+  for (std::size_t i = 0; i < size; i += 4096)  // every page resident
+    static_cast<volatile unsigned char*>(block)[i] = 1;
   const long resident_full = check::resident_bytes();
   std::free(block);
   const long maps_after = check::count_mappings();
@@ -840,7 +842,9 @@ TEST(malloc_trim_returns_freed_pages) {
   const int first = malloc_trim(0);
   const int second = malloc_trim(0);
   const long resident_trimmed = check::resident_bytes();
-  CHECK(first == 0 || first == 1);
+  // The heap keeps some free pages backed for reuse (up to eight 64 KiB
+  // slots per heap): 4 MB just freed leaves it some to give back.
+  CHECK_EQ(first, 1);
   CHECK_EQ(second, 0);
   CHECK(resident_trimmed <= resident_freed);
 }

@@ -220,15 +220,12 @@ void worker(int id, long ops) {
 }
 
 TEST(eight_threads_allocate_free_and_swap_blocks_of_1_byte_to_1_mib) {
-  // The count is set by the heap's huge path: a seventh of the allocations
-  // are above 128 KiB, each a mapping of its own (mmap, a guard page, a page
-  // fault per page the pattern touches, munmap), some 500 us of CPU apiece,
-  // which makes an operation cost about 80 us on average against 5 us for
-  // the rest. 50,000 per thread take about 30 s of CPU natively; under QEMU
-  // (and valgrind), where every instruction and system call is emulated, a
-  // tenth of that.
+  // The count natively: 8 x 1,000,000 operations, some 80 s of CPU,
+  // most of it the patterns' fill and check and the page faults of blocks
+  // up to 1 MiB. Under QEMU, where every instruction is translated, a
+  // hundredth; under valgrind, which runs one thread at a time, less.
   const bool emulated = env_is_1("RAWTHREAD_TEST_EMULATED");
-  const long ops = emulated ? 5000 : 100000;
+  const long ops = check::under_valgrind() ? 2000 : emulated ? 10000 : 1000000;
   const long maps_before = check::count_mappings();
   const long resident_before = check::resident_bytes();
   const std::int64_t start = check::now_ns();
@@ -240,7 +237,7 @@ TEST(eight_threads_allocate_free_and_swap_blocks_of_1_byte_to_1_mib) {
     threads[id] = static_cast<rawthread::Thread&&>(*started);
   }
   // Natively the run takes seconds; the deadline is for a heap that hangs.
-  const double deadline = emulated ? 600 : 300;
+  const double deadline = 800;
   for (auto& thread : threads) {
     auto joined = thread.join(deadline);
     REQUIRE(joined.has_value() && *joined);
@@ -279,7 +276,12 @@ TEST(eight_threads_allocate_free_and_swap_blocks_of_1_byte_to_1_mib) {
   // What stays mapped: each ended thread's heap keeps its last segment (two
   // lines: the segment and its guard page), and the heaps' own store.
   CHECK(maps_after <= maps_before + 2 * kThreads + 8);
-  if (!check::under_valgrind() && resident_before > 0)
+  // Under valgrind the resident memory is valgrind's. Under QEMU it is
+  // QEMU's (its translations included), and the heap's MADV_DONTNEED does
+  // not visibly lower it: under qemu-aarch64 7.2 it went from 15 MiB to 49
+  // (5,000 operations per thread) and 89 MiB (10,000), where natively it
+  // ends within 100 KiB of its start. There only the mappings are counted.
+  if (!check::under_valgrind() && !emulated && resident_before > 0)
     CHECK(resident_after <= resident_before + static_cast<long>(8 * MiB));
 
   (void)rawthread::sys::write_str(1, "    ops per thread ");

@@ -28,10 +28,17 @@ thread_local Heap* thread_heap = nullptr;
 namespace {
 
 // Free slots a heap keeps backed before it gives them back to the kernel:
-// freeing and reallocating a page's worth of blocks in a loop then costs no
-// system call, and a daemon's resident size still follows its live data
-// within this much per thread.
+// 2 MiB, or a quarter of the slots its pages use, whichever is more. Pages
+// that empty and fill again as a program's data moves then cost no system
+// call (a madvise in a threaded process is a TLB shootdown on every CPU
+// that runs one of its threads), and the resident size still follows live
+// data: within 2 MiB or 25% per thread.
 constexpr std::uint32_t kDirtyBudget = 32;
+
+bool over_budget(const Heap* h, std::uint32_t more) noexcept {
+  const std::uint32_t budget = h->used_slots / 4 > kDirtyBudget ? h->used_slots / 4 : kDirtyBudget;
+  return h->dirty_slots + more > budget;
+}
 
 // The set bits of a slot mask. Not __builtin_popcountll: without a popcount
 // instruction (x86_64's baseline, riscv64 without Zbb) GCC calls libgcc's
@@ -96,7 +103,8 @@ void release_page(Heap* h, Page* p) noexcept {
   const std::uint64_t mask = run_mask(first, p->slots);
   for (unsigned i = 0; i < p->slots; ++i) s->pages[first + i].state = PageState::kFree;
   s->free_slots |= mask;
-  if (h->dirty_slots + p->slots > kDirtyBudget) {
+  h->used_slots -= p->slots;
+  if (over_budget(h, p->slots)) {
     decommit(p->start, page_bytes(p) - (first + p->slots == kSlots ? guard_size() : 0));
   } else {
     s->dirty_slots |= mask;
@@ -213,13 +221,18 @@ Page* new_page(Heap* h, unsigned size_class) {
   const unsigned slots = page_slots(class_size(size_class));
   Segment* s = h->segments;
   unsigned first = kSlots;
+  const std::size_t size = class_size(size_class);
+  // A page that ends at the guard has a page less: a 1 MiB block does not
+  // fit there.
+  const std::uint64_t allowed =
+      slots * kSlotSize - guard_size() < size ? ~(std::uint64_t{1} << (kSlots - 1)) : ~std::uint64_t{0};
   // Slots still backed first (no page faults, and they leave the budget),
   // then any.
   for (s = h->segments; s != nullptr; s = s->next)
-    if ((first = find_run(s->free_slots & s->dirty_slots, slots)) != kSlots) break;
+    if ((first = find_run(s->free_slots & s->dirty_slots & allowed, slots)) != kSlots) break;
   if (s == nullptr)
     for (s = h->segments; s != nullptr; s = s->next)
-      if ((first = find_run(s->free_slots, slots)) != kSlots) break;
+      if ((first = find_run(s->free_slots & allowed, slots)) != kSlots) break;
   if (s == nullptr) {
     // Before asking the kernel for more, give it back what the ended
     // threads' heaps no longer use.
@@ -230,10 +243,11 @@ Page* new_page(Heap* h, unsigned size_class) {
     if (s == nullptr) return nullptr;
     s->next = h->segments;
     h->segments = s;
-    first = find_run(s->free_slots, slots);
+    first = find_run(s->free_slots & allowed, slots);
   }
   const std::uint64_t mask = run_mask(first, slots);
   h->dirty_slots -= bit_count(s->dirty_slots & mask);
+  h->used_slots += slots;
   s->dirty_slots &= ~mask;
   s->free_slots &= ~mask;
   for (unsigned i = 0; i < slots; ++i) {
@@ -241,7 +255,6 @@ Page* new_page(Heap* h, unsigned size_class) {
     s->pages[first + i].state = PageState::kTail;
   }
   Page* p = &s->pages[first];
-  const std::size_t size = class_size(size_class);
   p->start = reinterpret_cast<char*>(s) + first * kSlotSize;
   std::size_t room = slots * kSlotSize - (first + slots == kSlots ? guard_size() : 0);
   p->end = p->start + room / size * size;

@@ -111,6 +111,7 @@ struct Heap {
   Segment* segments;
   Heap* next_abandoned;
   std::uint32_t dirty_slots;  // free but still backed, over all segments (decommit budget)
+  std::uint32_t used_slots;   // in its pages
 };
 
 // The page every empty class list starts at: never has a free block, so
