@@ -43,16 +43,12 @@ inline unsigned long aux_value(const unsigned long* vector, unsigned long type) 
   return 0;
 }
 
-// Runs the calling thread's thread_local destructors (__cxa_thread_atexit).
-// Set by the runtime the first time one is registered; called by a thread
-// rawthread started as it ends, before its stack and TLS go away.
+// Runs the calling thread's thread_local destructors (__cxa_thread_atexit)
+// and gives its heap back (src/rt/thread_end.cpp). Set by the runtime the
+// first time a destructor is registered or a thread takes a heap; called by
+// a thread rawthread started as it ends, before its stack and TLS go away.
 using ThreadExitHook = void (*)() noexcept;
 [[gnu::visibility("hidden")]] extern std::atomic<ThreadExitHook> run_thread_exit;
 
-// Gives the calling thread's heap back (src/rt/malloc/heap.cpp): set by the
-// runtime's allocator the first time a thread takes a heap; called by a
-// thread rawthread started as it ends, after its thread_local destructors
-// (which may free) and before its stack and TLS go away.
-[[gnu::visibility("hidden")]] extern std::atomic<ThreadExitHook> release_heap;
 
 }  // namespace rawthread::hooks

@@ -20,4 +20,11 @@ namespace rawthread::rt {
 // it in the TCB) from the kernel's random bytes.
 void stack_guard_init(std::uint64_t random) noexcept;
 
+// A thread's end (hooks::run_thread_exit, thread_end.cpp): its thread_local
+// destructors (thread_atexit.cpp), then its heap given back (malloc/heap.cpp),
+// each only in a program that links it.
+void thread_end() noexcept;
+void run_thread_destructors() noexcept;
+void release_thread_heap() noexcept;
+
 }  // namespace rawthread::rt

@@ -9,6 +9,7 @@
 #include <atomic>
 
 #include "hooks.hpp"
+#include "rt.hpp"
 
 namespace {
 
@@ -23,20 +24,20 @@ constexpr unsigned kMaxDestructors = 32;
 thread_local Destructor destructors[kMaxDestructors];
 thread_local unsigned destructor_count = 0;
 
+}  // namespace
+
 // Last constructed, first destroyed; a destructor may construct (and
 // register) another thread_local object, which then goes next.
-void run_destructors() noexcept {
+void rawthread::rt::run_thread_destructors() noexcept {
   while (destructor_count > 0) {
     Destructor next = destructors[--destructor_count];
     next.run(next.object);
   }
 }
 
-}  // namespace
-
 extern "C" int __cxa_thread_atexit(void (*run)(void*), void* object, void* /*dso*/) noexcept {
   if (destructor_count == kMaxDestructors) return -1;
   destructors[destructor_count++] = {run, object};
-  rawthread::hooks::run_thread_exit.store(run_destructors, std::memory_order_release);
+  rawthread::hooks::run_thread_exit.store(rawthread::rt::thread_end, std::memory_order_release);
   return 0;
 }

@@ -19,6 +19,7 @@
 #include "hooks.hpp"
 #include "kernel.hpp"
 #include "layout.hpp"
+#include "rt.hpp"
 
 namespace rawthread::heap {
 
@@ -160,7 +161,8 @@ bool give_back(Heap* h) noexcept {
   return decommit_all(h) || any;
 }
 
-void release_thread_heap() noexcept {
+// The calling thread's heap, as the thread ends (rt::release_thread_heap).
+void abandon_thread_heap() noexcept {
   Heap* h = thread_heap;
   if (h == nullptr) return;
   thread_heap = nullptr;
@@ -192,7 +194,7 @@ Heap* take_heap() noexcept {
   }
   heaps_lock.unlock();
   // The thread's end gives the heap back (src/thread.cpp, finish).
-  if (h != nullptr) hooks::release_heap.store(release_thread_heap, std::memory_order_release);
+  if (h != nullptr) hooks::run_thread_exit.store(rt::thread_end, std::memory_order_release);
   return h;
 }
 
@@ -322,3 +324,5 @@ bool trim() noexcept {
 }
 
 }  // namespace rawthread::heap
+
+void rawthread::rt::release_thread_heap() noexcept { heap::abandon_thread_heap(); }
