@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // memcpy, memmove, memset, memcmp, strlen: the compiler emits calls to these
 // for struct copies, zeroing and loops it recognises, even with
-// -ffreestanding, so a program without libc needs them. Built with -fno-builtin (and GCC's
+// -ffreestanding, so a program without libc needs them. memchr, and bcmp
+// (Clang's call for a memcmp whose result is only compared with zero): what
+// std::char_traits<char> calls, so std::string's find and comparisons. Built with -fno-builtin (and GCC's
 // -fno-tree-loop-distribute-patterns) so that these loops do not become calls
 // to themselves.
 //
@@ -73,6 +75,17 @@ int memcmp(const void* a, const void* b, std::size_t size) noexcept {
   for (; size > 0; --size, ++x, ++y)
     if (*x != *y) return *x < *y ? -1 : 1;
   return 0;
+}
+
+// Only whether the two differ: memcmp answers that too.
+int bcmp(const void* a, const void* b, std::size_t size) noexcept { return memcmp(a, b, size); }
+
+void* memchr(const void* from, int value, std::size_t size) noexcept {
+  const auto* p = static_cast<const unsigned char*>(from);
+  const auto byte = static_cast<unsigned char>(value);
+  for (; size > 0; --size, ++p)
+    if (*p == byte) return const_cast<unsigned char*>(p);
+  return nullptr;
 }
 
 std::size_t strlen(const char* text) noexcept {
