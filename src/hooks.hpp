@@ -49,4 +49,10 @@ inline unsigned long aux_value(const unsigned long* vector, unsigned long type) 
 using ThreadExitHook = void (*)() noexcept;
 [[gnu::visibility("hidden")]] extern std::atomic<ThreadExitHook> run_thread_exit;
 
+// Gives the calling thread's heap back (src/rt/malloc/heap.cpp): set by the
+// runtime's allocator the first time a thread takes a heap; called by a
+// thread rawthread started as it ends, after its thread_local destructors
+// (which may free) and before its stack and TLS go away.
+[[gnu::visibility("hidden")]] extern std::atomic<ThreadExitHook> release_heap;
+
 }  // namespace rawthread::hooks

@@ -65,6 +65,7 @@ constexpr bool add(std::size_t& sum, std::size_t a, std::size_t b) {
 [[noreturn]] void finish(Control* self) noexcept {
   // thread_local destructors run while the TLS they destroy still exists.
   if (auto run = hooks::run_thread_exit.load(std::memory_order_acquire)) run();
+  if (auto release = hooks::release_heap.load(std::memory_order_acquire)) release();
   // Signals stay unblocked but where the thread unmaps its own stack
   // (below): until its exit a handler has a stack. A handler that runs from
   // here on finds no control block (own() is null), so no request it makes

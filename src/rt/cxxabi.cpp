@@ -70,11 +70,3 @@ void __cxa_guard_abort(std::uint64_t* object) noexcept { open_gate(guard_of(obje
 }
 
 }  // extern "C"
-
-// A class with a virtual destructor names operator delete in its vtable even
-// when nothing is ever allocated. There is no heap, so nothing non-null can
-// reach it.
-void operator delete(void* pointer) noexcept {
-  if (pointer != nullptr) rawthread::rt::die("operator delete: there is no heap\n");
-}
-void operator delete(void* pointer, std::size_t) noexcept { operator delete(pointer); }
