@@ -331,3 +331,27 @@ TEST(a_function_local_static_is_built_once_for_racing_threads) {
   for (int i = 1; i < kThreads; ++i) CHECK(seen[i].load() == seen[0].load());
   CHECK(&shared_table() == seen[0].load());
 }
+
+// Where the library would throw, it aborts (src/rt/functexcept.cpp): the
+// child dies of SIGABRT, having written what it did before.
+CHILD(vector_at_out_of_range) {
+  std::vector<int> v(3);
+  volatile std::size_t index = 5;
+  (void)rawthread::sys::write_str(1, "before\n");
+  return v.at(index);
+}
+
+CHILD(empty_function_called) {
+  std::function<int()> empty;
+  (void)rawthread::sys::write_str(1, "before\n");
+  return empty();
+}
+
+TEST(a_throw_of_the_library_aborts) {
+  for (const char* name : {"vector_at_out_of_range", "empty_function_called"}) {
+    check::ChildResult child;
+    REQUIRE(check::run_child(name, &child, 30));
+    CHECK_EQ(child.signal, 6);  // SIGABRT
+    CHECK(check::same(child.output, "before\n"));
+  }
+}
