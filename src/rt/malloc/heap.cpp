@@ -33,6 +33,16 @@ namespace {
 // within this much per thread.
 constexpr std::uint32_t kDirtyBudget = 8;
 
+// The set bits of a slot mask. Not __builtin_popcountll: without a popcount
+// instruction (x86_64's baseline, riscv64 without Zbb) GCC calls libgcc's
+// __popcountdi2, and programs of the runtime link no libgcc.
+std::uint32_t bit_count(std::uint64_t x) noexcept {
+  x = x - ((x >> 1) & 0x5555555555555555u);
+  x = (x & 0x3333333333333333u) + ((x >> 2) & 0x3333333333333333u);
+  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fu;
+  return static_cast<std::uint32_t>((x * 0x0101010101010101u) >> 56);
+}
+
 Lock heaps_lock;
 Heap* abandoned = nullptr;     // guarded by heaps_lock
 char* heap_store = nullptr;    // guarded by heaps_lock: where the next Heap goes
@@ -87,13 +97,13 @@ void release_page(Heap* h, Page* p) noexcept {
   for (unsigned i = 0; i < p->slots; ++i) s->pages[first + i].state = PageState::kFree;
   s->free_slots |= mask;
   if (h->dirty_slots + p->slots > kDirtyBudget) {
-    decommit(p->start, page_bytes(p) - (first + p->slots == kSlots ? kGuardSize : 0));
+    decommit(p->start, page_bytes(p) - (first + p->slots == kSlots ? guard_size() : 0));
   } else {
     s->dirty_slots |= mask;
     h->dirty_slots += p->slots;
   }
-  if (s->free_slots == ~std::uint64_t{1} && !(h->segments == s && s->next == nullptr)) {
-    h->dirty_slots -= static_cast<std::uint32_t>(__builtin_popcountll(s->dirty_slots));
+  if (s->free_slots == usable_slots() && !(h->segments == s && s->next == nullptr)) {
+    h->dirty_slots -= bit_count(s->dirty_slots);
     unlink_segment(h, s);
     drop_segment(s);
   }
@@ -106,7 +116,7 @@ bool decommit_all(Heap* h) noexcept {
     for (std::uint64_t dirty = s->dirty_slots; dirty != 0; dirty &= dirty - 1) {
       const unsigned slot = static_cast<unsigned>(__builtin_ctzll(dirty));
       decommit(reinterpret_cast<char*>(s) + slot * kSlotSize,
-               kSlotSize - (slot == kSlots - 1 ? kGuardSize : 0));
+               kSlotSize - (slot == kSlots - 1 ? guard_size() : 0));
       any = true;
     }
   for (Segment* s = h->segments; s != nullptr; s = s->next) s->dirty_slots = 0;
@@ -218,7 +228,7 @@ Page* new_page(Heap* h, unsigned size_class) {
     first = find_run(s->free_slots, slots);
   }
   const std::uint64_t mask = run_mask(first, slots);
-  h->dirty_slots -= static_cast<std::uint32_t>(__builtin_popcountll(s->dirty_slots & mask));
+  h->dirty_slots -= bit_count(s->dirty_slots & mask);
   s->dirty_slots &= ~mask;
   s->free_slots &= ~mask;
   for (unsigned i = 0; i < slots; ++i) {
@@ -228,7 +238,7 @@ Page* new_page(Heap* h, unsigned size_class) {
   Page* p = &s->pages[first];
   const std::size_t size = class_size(size_class);
   p->start = reinterpret_cast<char*>(s) + first * kSlotSize;
-  std::size_t room = slots * kSlotSize - (first + slots == kSlots ? kGuardSize : 0);
+  std::size_t room = slots * kSlotSize - (first + slots == kSlots ? guard_size() : 0);
   p->end = p->start + room / size * size;
   p->carve = p->start;
   p->free = nullptr;

@@ -6,7 +6,7 @@
 //            of any block with one AND. Slot 0 holds the segment's header
 //            (this struct, the page descriptors); the blocks live above it,
 //            so a linear overflow of a block never reaches them; the
-//            segment's last 4 KiB are PROT_NONE, so one does not run on into
+//            segment's last page is PROT_NONE, so one does not run on into
 //            the next mapping either.
 //   page     a run of 64 KiB slots (1 slot for blocks up to 8 KiB, 8 slots
 //            above) holding blocks of one size class. Owned by one heap.
@@ -28,7 +28,6 @@ inline constexpr std::size_t kSegmentSize = std::size_t{1} << kSegmentShift;
 inline constexpr std::size_t kSlotShift = 16;
 inline constexpr std::size_t kSlotSize = std::size_t{1} << kSlotShift;
 inline constexpr std::size_t kSlots = kSegmentSize / kSlotSize;  // 64: one bit each in a word
-inline constexpr std::size_t kGuardSize = 4096;                  // PROT_NONE at a segment's end
 
 // Size classes: multiples of 16 up to 128, then four per doubling up to
 // 128 KiB (at most 25% lost to rounding). Every class size is a multiple of
@@ -132,6 +131,15 @@ inline std::uintptr_t free_mark(const Block* b) noexcept {
 }
 
 // segment.cpp: memory from and to the kernel.
+// The PROT_NONE end of every mapping: a page (aarch64 kernels run 4, 16 or
+// 64 KiB pages; with 64 KiB the last slot is all guard and never used).
+std::size_t guard_size() noexcept;
+// The slots a small segment may hand out: all but the header's, and but the
+// last when the guard fills it.
+inline std::uint64_t usable_slots() noexcept {
+  const std::uint64_t all = ~std::uint64_t{1};
+  return guard_size() >= kSlotSize ? all & ~(std::uint64_t{1} << (kSlots - 1)) : all;
+}
 bool known_segment(const Segment* s) noexcept;      // a live segment of this heap's
 Segment* new_segment(Heap* owner) noexcept;         // null when out of memory
 void drop_segment(Segment* s) noexcept;             // back to the kernel
@@ -139,7 +147,7 @@ void* huge_alloc(std::size_t size, std::size_t align) noexcept;
 void huge_free(Segment* s) noexcept;
 bool drop_spares() noexcept;  // unmaps the kept huge mappings; true if there were any
 inline std::size_t huge_capacity(const Segment* s) noexcept {
-  return s->map_size - kGuardSize - static_cast<std::size_t>(s->block - reinterpret_cast<const char*>(s));
+  return s->map_size - guard_size() - static_cast<std::size_t>(s->block - reinterpret_cast<const char*>(s));
 }
 void decommit(void* start, std::size_t size) noexcept;  // MADV_DONTNEED
 

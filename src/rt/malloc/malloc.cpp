@@ -83,7 +83,7 @@ void copy(void* to, const void* from, std::size_t size) noexcept { __builtin_mem
 void* alloc_aligned(std::size_t size, std::size_t align) noexcept {
   if (align <= kMinBlock) return alloc(size);
   if (align <= kSlotSize) {
-    const std::size_t rounded = (size + align - 1) & ~(align - 1);
+    const std::size_t rounded = ((size == 0 ? 1 : size) + align - 1) & ~(align - 1);  // 0: one slot of align
     if (rounded >= size && rounded <= kMaxSmall) return alloc(rounded);
   }
   if (align > kSegmentSize / 2) return nullptr;

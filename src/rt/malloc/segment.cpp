@@ -14,6 +14,7 @@
 #include "hooks.hpp"
 #include "kernel.hpp"
 #include "layout.hpp"
+#include "page_size.hpp"
 
 namespace rawthread::heap {
 namespace {
@@ -69,7 +70,7 @@ char* map_aligned(std::size_t size) noexcept {
   }
   // The last page is the guard: a linear overflow faults there instead of
   // running on into whatever is mapped next (another segment's header).
-  kernel::mprotect(reinterpret_cast<void*>(tail - kGuardSize), kGuardSize, PROT_NONE);
+  kernel::mprotect(reinterpret_cast<void*>(tail - guard_size()), guard_size(), PROT_NONE);
   return reinterpret_cast<char*>(start);
 }
 
@@ -94,8 +95,8 @@ Segment* take_spare(std::size_t size, std::size_t offset) noexcept {
   spares_lock.lock();
   for (Segment*& s : spares) {
     if (s == nullptr) continue;
-    const std::size_t room = s->map_size - kGuardSize - offset;
-    if (s->map_size > kGuardSize + offset && room >= size && room / 2 <= size) {
+    const std::size_t room = s->map_size - guard_size() - offset;
+    if (s->map_size > guard_size() + offset && room >= size && room / 2 <= size) {
       found = s;
       s = nullptr;
       spare_bytes -= found->map_size;
@@ -123,6 +124,8 @@ bool keep_spare(Segment* s) noexcept {
 }
 
 }  // namespace
+
+std::size_t guard_size() noexcept { return page_size(); }
 
 std::uintptr_t key() noexcept {
   std::uintptr_t k = secret;
@@ -156,7 +159,7 @@ Segment* new_segment(Heap* owner) noexcept {
   s->cookie = key() ^ reinterpret_cast<std::uintptr_t>(s);
   s->kind = SegmentKind::kSmall;
   s->heap = owner;
-  s->free_slots = ~std::uint64_t{1};  // slot 0 is the header
+  s->free_slots = usable_slots();
   s->dirty_slots = 0;
   mark(s, true);
   return s;
@@ -173,10 +176,11 @@ void* huge_alloc(std::size_t size, std::size_t align) noexcept {
   // guard page.
   const std::size_t offset = align > 4096 ? align : 4096;
   std::size_t map_size = 0;
-  if (__builtin_add_overflow(size, offset + kGuardSize + 4095, &map_size) ||
+  const std::size_t page = guard_size();
+  if (__builtin_add_overflow(size, offset + page + page - 1, &map_size) ||
       map_size > (std::size_t{1} << 46))
     return nullptr;
-  map_size &= ~std::size_t{4095};
+  map_size &= ~(page - 1);
   if (Segment* spare = take_spare(size, offset)) {
     spare->kind = SegmentKind::kHuge;
     spare->block = reinterpret_cast<char*>(spare) + offset;
