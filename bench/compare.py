@@ -24,12 +24,15 @@ every number here is the median over those repetitions:
                   two condition variables, 2 producers and 2 consumers
   callgrind_pairs instructions per uncontended pair (valgrind; the same in
                   both runs, being deterministic)
+  malloc_bench_*  the heap: librawthread_rt's against glibc's and musl's
+                  malloc (bench/malloc_bench.cpp, built three ways), run
+                  once, on all CPUs, not in the two runs above
 
 It prints one table per run, a line that says which of the targets (issue
 7's and issue 15's) the pinned run meets, and, last, one machine-readable
 line with the pinned run's ratios:
 
-  ratios: uncontended_time=R uncontended_instr=R contended_2=R contended_4=R start_join=R timed_overshoot=R thread_kib=K cond_pingpong=R sem_pingpong=R notify_all_4=R queue_throughput=R
+  ratios: uncontended_time=R uncontended_instr=R contended_2=R contended_4=R start_join=R timed_overshoot=R thread_kib=K cond_pingpong=R sem_pingpong=R notify_all_4=R queue_throughput=R malloc_small=R malloc_cross=R malloc_small_musl=R malloc_rss=R
 
 time and instruction ratios are rawthread / pthread (below 1: rawthread is
 faster or leaner; cond_pingpong, sem_pingpong and notify_all_4 are times
@@ -37,6 +40,11 @@ per round trip or round); contended ones are rawthread's ops/s / pthread's
 (above 1: rawthread is faster); thread_kib is rawthread's resident
 (anonymous) KiB per blocked thread. The uncontended times are CPU time (a loop preempted by
 another process does not count); the other times are wall-clock time.
+The malloc_* keys come from the heap run: malloc_small is the smaller of
+rawthread's rate / glibc's with 1 thread and with 4 (the target holds for
+both), malloc_small_musl the same against musl, malloc_cross rawthread's
+rate / glibc's, malloc_rss rawthread's resident bytes left after freeing
+everything / glibc's (below 1: rawthread gives more back).
 --update-docs also writes the tables into docs/performance.md between
 <!-- bench:begin --> and <!-- bench:end --> (--update-readme, its old
 name, does the same).
@@ -88,7 +96,8 @@ def build(builddir):
             f.write(' '.join(setup))
     run(['ninja', '-C', builddir], cwd=ROOT, stdout=subprocess.DEVNULL)
     return {name: os.path.join(builddir, 'bench', name)
-            for name in ('bench_single', 'bench_threaded', 'bench_wait', 'bench_queue', 'pair_instr')}
+            for name in ('bench_single', 'bench_threaded', 'bench_wait', 'bench_queue', 'pair_instr',
+                         'malloc_bench_glibc', 'malloc_bench_musl', 'malloc_bench_rt')}
 
 
 # ---- Running -------------------------------------------------------------------
@@ -223,7 +232,7 @@ ROWS = [
 ]
 RATIO_KEYS = ['uncontended_time', 'uncontended_instr', 'contended_2', 'contended_4', 'start_join',
               'timed_overshoot', 'thread_kib', 'cond_pingpong', 'sem_pingpong', 'notify_all_4',
-              'queue_throughput']
+              'queue_throughput', 'malloc_small', 'malloc_cross', 'malloc_small_musl', 'malloc_rss']
 
 # The targets for the pinned run on x86_64, issue 7's (the locks and
 # threads) and issue 15's (the threading layer): (at most, bound) or (at
@@ -240,6 +249,11 @@ TARGETS = {
     'sem_pingpong': ('<=', 0.9),
     'notify_all_4': ('<=', 0.9),
     'queue_throughput': ('>=', 1.2),
+    # issue 16: the heap
+    'malloc_small': ('>=', 1.0),
+    'malloc_cross': ('>=', 1.0),
+    'malloc_small_musl': ('>=', 2.0),
+    'malloc_rss': ('<=', 1.0),
 }
 
 
@@ -284,7 +298,8 @@ def markdown(table):
 def pinned_values(table):
     """{key: the value the ratios line gives for it, or None}"""
     by_key = {row[0]: (raw, ratio) for row, raw, _, _, ratio in table if row[0]}
-    return {key: by_key[key][0] if key == 'thread_kib' else by_key[key][1] for key in RATIO_KEYS}
+    return {key: by_key[key][0] if key == 'thread_kib' else by_key[key][1]
+            for key in RATIO_KEYS if key in by_key}
 
 
 def ratios_line(values):
@@ -302,6 +317,69 @@ def targets_line(values):
         if shown is None or (shown > bound if op == '<=' else shown < bound):
             missed.append(f'{key}={"n/a" if shown is None else f"{shown:.2f}"} (target {op} {bound})')
     return 'targets: all met' if not missed else 'targets: missed ' + ', '.join(missed)
+
+
+# ---- The heap: malloc_bench, three builds --------------------------------------
+
+# name, label, unit, malloc_bench's arguments (repetitions added), how the
+# processes' figures are combined: each process is one repetition, the three
+# builds in turns; rates take the best (the least disturbed run), RSS the
+# median.
+HEAP_ROWS = [
+    ('malloc_small_1', 'malloc+free pairs, 16-256 B, 64 live blocks, 1 thread', 'Mops/s',
+     ['small', '1', '1'], max),
+    ('malloc_small_4', 'malloc+free pairs, 16-256 B, 64 live blocks each, 4 threads', 'Mops/s',
+     ['small', '4', '1'], max),
+    ('malloc_cross', 'blocks malloc\'d by one thread, freed by another (SPSC ring)', 'Mblocks/s',
+     ['cross', '1'], max),
+    ('malloc_rss', 'resident memory left after 100 MiB of 16-256 B blocks are freed', 'MiB',
+     ['rss'], statistics.median),
+]
+HEAP_BUILDS = ('rt', 'glibc', 'musl')
+
+
+def run_heap(binaries, repetitions):
+    """{row name: {build: value}}: rates in M/s, RSS in MiB."""
+    present = [b for b in HEAP_BUILDS if os.path.exists(binaries[f'malloc_bench_{b}'])]
+    samples = {name: {b: [] for b in present} for name, *_ in HEAP_ROWS}
+    for name, _, _, arguments, _ in HEAP_ROWS:
+        # RSS is the same run after run: three suffice.
+        for _ in range(min(repetitions, 3) if name == 'malloc_rss' else repetitions):
+            for build in present:
+                out = run([binaries[f'malloc_bench_{build}']] + arguments,
+                          stdout=subprocess.PIPE, text=True).stdout.split()
+                samples[name][build].append(int(out[1]) / (1 << 20 if name == 'malloc_rss' else 1e6))
+    return {name: {b: combine(v) for b, v in samples[name].items() if v}
+            for name, _, _, _, combine in HEAP_ROWS}
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def heap_values(heap):
+    """The ratios line's malloc_* values."""
+    def over(name, other):
+        return ratio(heap[name].get('rt'), heap[name].get(other))
+    def smaller(*values):
+        return None if None in values else min(values)
+    return {
+        'malloc_small': smaller(over('malloc_small_1', 'glibc'), over('malloc_small_4', 'glibc')),
+        'malloc_cross': over('malloc_cross', 'glibc'),
+        'malloc_small_musl': smaller(over('malloc_small_1', 'musl'), over('malloc_small_4', 'musl')),
+        'malloc_rss': over('malloc_rss', 'glibc'),
+    }
+
+
+def heap_markdown(heap):
+    lines = ['| measurement | unit | rawthread_rt | glibc | musl | rawthread / glibc | rawthread / musl |',
+             '| --- | --- | ---: | ---: | ---: | ---: | ---: |']
+    for name, label, unit, _, _ in HEAP_ROWS:
+        row = heap[name]
+        raw, glibc, musl = (row.get(b) for b in HEAP_BUILDS)
+        lines.append(f'| {label} (`{name}`) | {unit} | {fmt(raw)} | {fmt(glibc)} | {fmt(musl)} | '
+                     f'{fmt(ratio(raw, glibc))} | {fmt(ratio(raw, musl))} |')
+    return '\n'.join(lines)
 
 
 # ---- The machine ---------------------------------------------------------------
@@ -400,6 +478,7 @@ def main():
             'queue': run_benchmark(binaries['bench_queue'], prefix, args.repetitions, args.min_time),
         }
         tables.append((title, evaluate(results, instr)))
+    heap = run_heap(binaries, args.repetitions)
 
     info = machine(args.builddir)
     header = (f'{info["date"]}, {info["arch"]}, {info["cpu"]} ({info["cpus"]} CPUs), '
@@ -410,7 +489,10 @@ def main():
     body = [header]
     for title, table in tables:
         body += ['', f'**{title}**', '', markdown(table)]
-    values = pinned_values(tables[0][1])
+    body += ['', f'**The heap: librawthread_rt against glibc and musl, all CPUs '
+             f'({len(os.sched_getaffinity(0))}), best of {args.repetitions} processes each '
+             f'(resident memory: median of {min(args.repetitions, 3)})**', '', heap_markdown(heap)]
+    values = {**pinned_values(tables[0][1]), **heap_values(heap)}
     targets, ratios = targets_line(values), ratios_line(values)
     print('\n'.join(body))
     if args.update_docs:

@@ -7,6 +7,13 @@
 // feed the exit status so that none is optimised away.
 #include <rawthread/rawthread.hpp>
 
+#include <cstddef>
+
+#if defined(PROBE_MALLOC)
+extern "C" void* malloc(std::size_t size);  // librawthread_rt's heap
+extern "C" void free(void* block);
+#endif
+
 namespace {
 
 [[maybe_unused]] int status(bool ok) { return ok ? 0 : 1; }
@@ -63,6 +70,22 @@ int probe() {
   const bool put = queue.put(7, true, 0.001).has_value();
   auto got = queue.get();
   return status(!none && put && got && *got == 7 && queue.task_done() && queue.join(0.001));
+}
+#elif defined(PROBE_MALLOC)
+// The allocator alone: malloc and free, a block small enough for the small
+// classes and one large enough for its own mapping. The pointers go through
+// a volatile so that the compiler cannot pair the calls away.
+void* volatile kept;
+constexpr std::size_t sizes[] = {100, std::size_t{1} << 20};
+int probe() {
+  bool ok = true;
+  for (std::size_t size : sizes) {
+    kept = malloc(size);
+    ok = ok && kept != nullptr;
+    if (kept) *static_cast<char*>(kept) = 1;
+    free(kept);
+  }
+  return status(ok);
 }
 #elif defined(PROBE_SLEEP)
 int probe() { return status(rawthread::sleep(0.001).has_value()); }
