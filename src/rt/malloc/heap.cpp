@@ -24,7 +24,7 @@
 namespace rawthread::heap {
 
 Page empty_page{};
-thread_local Heap* thread_heap = nullptr;
+thread_local constinit Heap* thread_heap = nullptr;
 
 namespace {
 

@@ -72,20 +72,20 @@ enum class PageState : std::uint8_t { kFree, kInUse, kTail };  // kTail: a slot 
 
 // A page's descriptor, in its segment's header. Only the owning heap's
 // thread touches it (remote frees go to the heap's inbox).
-struct Page {
+struct alignas(64) Page {   // one cache line for what malloc and free touch
   Block* free;                // blocks to hand out
   char* start;                // the first block
   char* carve;                // blocks from here on were never handed out
-  char* end;                  // the last block ends at or below this
-  std::uint32_t block_size;
   std::uint32_t used;         // blocks handed out and not yet freed back here
-  std::uint64_t divide_magic; // (2^64 - 1) / block_size + 1: offset % block_size == 0 test
-  Page* prev;                 // the heap's list of pages of this class with free blocks
-  Page* next;
+  std::uint32_t block_size;
   std::uint8_t size_class;
   std::uint8_t slots;         // the page's width in slots
   PageState state;
   bool linked;                // on its class list (false: full, or the static empty page)
+  std::uint64_t divide_magic; // (2^64 - 1) / block_size + 1: offset % block_size == 0 test
+  char* end;                  // the last block ends at or below this
+  Page* prev;                 // the heap's list of pages of this class with free blocks
+  Page* next;
 };
 
 // kSpare: a huge block's mapping kept for reuse after its free (segment.cpp).
@@ -118,7 +118,8 @@ struct Heap {
 // malloc's fast path needs no other test.
 extern Page empty_page;
 // The calling thread's heap; null until its first allocation.
-extern thread_local Heap* thread_heap;
+// constinit: no TLS wrapper call on every access.
+extern thread_local constinit Heap* thread_heap;
 
 inline Segment* segment_of(const void* p) noexcept {
   return reinterpret_cast<Segment*>(reinterpret_cast<std::uintptr_t>(p) & ~(kSegmentSize - 1));
@@ -128,10 +129,28 @@ inline Page* page_of(Segment* s, const void* p) noexcept {
   return &s->pages[s->head_of[slot]];
 }
 
-// The secret behind segment cookies and free marks (from AT_RANDOM).
+// The secret behind segment cookies and free marks (from AT_RANDOM): set by
+// key() before the first segment exists, so every block's free sees it.
+extern std::uintptr_t secret;
 std::uintptr_t key() noexcept;
 inline std::uintptr_t free_mark(const Block* b) noexcept {
-  return key() ^ reinterpret_cast<std::uintptr_t>(b);
+  return __atomic_load_n(&secret, __ATOMIC_RELAXED) ^ reinterpret_cast<std::uintptr_t>(b);
+}
+
+// One bit per 4 MiB region of a 48-bit address space: set while the region
+// starts a segment (segment.cpp).
+inline constexpr unsigned kAddressBits = 48;
+extern std::atomic<std::atomic<std::uint64_t>*> segment_map;
+
+// A live segment the heap made: checked before anything at `s` is read.
+// Relaxed: the block's way to this thread ordered its segment's making.
+inline bool known_segment(const Segment* s) noexcept {
+  const std::uintptr_t region = reinterpret_cast<std::uintptr_t>(s) >> kSegmentShift;
+  if (region >> (kAddressBits - kSegmentShift) != 0) return false;
+  auto* words = segment_map.load(std::memory_order_relaxed);
+  if (words == nullptr || (words[region / 64].load(std::memory_order_relaxed) >> (region % 64) & 1) == 0)
+    return false;
+  return s->cookie == (__atomic_load_n(&secret, __ATOMIC_RELAXED) ^ reinterpret_cast<std::uintptr_t>(s));
 }
 
 // segment.cpp: memory from and to the kernel.
@@ -144,7 +163,6 @@ inline std::uint64_t usable_slots() noexcept {
   const std::uint64_t all = ~std::uint64_t{1};
   return guard_size() >= kSlotSize ? all & ~(std::uint64_t{1} << (kSlots - 1)) : all;
 }
-bool known_segment(const Segment* s) noexcept;      // a live segment of this heap's
 Segment* new_segment(Heap* owner) noexcept;         // null when out of memory
 void drop_segment(Segment* s) noexcept;             // back to the kernel
 void* huge_alloc(std::size_t size, std::size_t align) noexcept;

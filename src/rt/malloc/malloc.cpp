@@ -31,7 +31,7 @@ inline void* alloc(std::size_t size) noexcept {
 
 // The page of a block this heap handed out, or death: the checks run before
 // anything is written, so a bad pointer corrupts nothing.
-Page* small_page_of(Segment* s, void* ptr) noexcept {
+inline Page* small_page_of(Segment* s, void* ptr) noexcept {
   const std::size_t offset = reinterpret_cast<std::uintptr_t>(ptr) - reinterpret_cast<std::uintptr_t>(s);
   if (offset < kSlotSize) die_at("free(): invalid pointer ", ptr);
   Page* p = page_of(s, ptr);

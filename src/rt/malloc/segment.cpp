@@ -17,14 +17,15 @@
 #include "page_size.hpp"
 
 namespace rawthread::heap {
+// 8 MiB reserved once (MAP_NORESERVE); only the words for regions the heap
+// uses are ever touched, so the kernel backs a page of it per 128 GiB of
+// address range.
+std::atomic<std::atomic<std::uint64_t>*> segment_map{nullptr};
+std::uintptr_t secret = 0;
+
 namespace {
 
-// One bit per 4 MiB of a 48-bit address space: 2^26 bits, 8 MiB reserved
-// once (MAP_NORESERVE); only the words for regions the heap uses are ever
-// touched, so the kernel backs a page of it per 128 GiB of address range.
-constexpr unsigned kAddressBits = 48;
 constexpr std::size_t kMapWords = (std::size_t{1} << (kAddressBits - kSegmentShift)) / 64;
-std::atomic<std::atomic<std::uint64_t>*> segment_map{nullptr};
 
 std::atomic<std::uint64_t>* map_words() noexcept {
   auto* words = segment_map.load(std::memory_order_acquire);
@@ -73,8 +74,6 @@ char* map_aligned(std::size_t size) noexcept {
   kernel::mprotect(reinterpret_cast<void*>(tail - guard_size()), guard_size(), PROT_NONE);
   return reinterpret_cast<char*>(start);
 }
-
-std::uintptr_t secret = 0;
 
 // Huge mappings kept after their free, for the next huge block that fits:
 // a mapping costs four system calls and its unmap a TLB shootdown on every
@@ -141,15 +140,6 @@ std::uintptr_t key() noexcept {
     }
   __atomic_store_n(&secret, k | 1, __ATOMIC_RELAXED);
   return k | 1;
-}
-
-bool known_segment(const Segment* s) noexcept {
-  const std::size_t region = region_of(s);
-  if (region >> (kAddressBits - kSegmentShift) != 0) return false;
-  auto* words = segment_map.load(std::memory_order_acquire);
-  if (words == nullptr) return false;
-  if ((words[region / 64].load(std::memory_order_relaxed) >> (region % 64) & 1) == 0) return false;
-  return s->cookie == (key() ^ reinterpret_cast<std::uintptr_t>(s));
 }
 
 Segment* new_segment(Heap* owner) noexcept {
