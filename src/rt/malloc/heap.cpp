@@ -68,8 +68,12 @@ unsigned find_run(std::uint64_t free, unsigned slots) noexcept {
   return kSlots;
 }
 
+void release_page(Heap* h, Page* p) noexcept;
+
 void link_front(Heap* h, Page* p) noexcept {
   Page*& head = h->pages[p->size_class];
+  // An empty first page was kept only for being first (page_changed).
+  if (head != &empty_page && head->used == 0) release_page(h, head);
   p->prev = nullptr;
   p->next = head == &empty_page ? nullptr : head;
   if (p->next != nullptr) p->next->prev = p;
@@ -94,6 +98,20 @@ std::size_t page_bytes(const Page* p) noexcept {
   return static_cast<std::size_t>(p->slots) * kSlotSize;
 }
 
+// Gives backed free slots to the kernel until the heap is within its
+// budget again: the budget shrinks with the heap, so a heap that gave back
+// most of its data keeps 2 MiB backed, not a quarter of its peak.
+void decommit_excess(Heap* h) noexcept {
+  for (Segment* s = h->segments; s != nullptr && over_budget(h, 0); s = s->next)
+    for (std::uint64_t dirty = s->dirty_slots; dirty != 0 && over_budget(h, 0); dirty &= dirty - 1) {
+      const unsigned slot = static_cast<unsigned>(__builtin_ctzll(dirty));
+      decommit(reinterpret_cast<char*>(s) + slot * kSlotSize,
+               kSlotSize - (slot == kSlots - 1 ? guard_size() : 0));
+      s->dirty_slots &= ~(std::uint64_t{1} << slot);
+      --h->dirty_slots;
+    }
+}
+
 // A page with no block in use goes back to its segment's free slots, backed
 // while the heap's budget lasts; a segment with nothing left in use goes
 // back to the kernel, unless it is the heap's last.
@@ -111,6 +129,7 @@ void release_page(Heap* h, Page* p) noexcept {
     s->dirty_slots |= mask;
     h->dirty_slots += p->slots;
   }
+  decommit_excess(h);
   if (s->free_slots == usable_slots() && !(h->segments == s && s->next == nullptr)) {
     h->dirty_slots -= bit_count(s->dirty_slots);
     unlink_segment(h, s);
