@@ -98,18 +98,23 @@ std::size_t page_bytes(const Page* p) noexcept {
   return static_cast<std::size_t>(p->slots) * kSlotSize;
 }
 
-// Gives backed free slots to the kernel until the heap is within its
-// budget again: the budget shrinks with the heap, so a heap that gave back
-// most of its data keeps 2 MiB backed, not a quarter of its peak.
-void decommit_excess(Heap* h) noexcept {
-  for (Segment* s = h->segments; s != nullptr && over_budget(h, 0); s = s->next)
-    for (std::uint64_t dirty = s->dirty_slots; dirty != 0 && over_budget(h, 0); dirty &= dirty - 1) {
+// Gives backed free slots to the kernel: every one (`all`), or until the
+// heap is within its budget again (the budget shrinks with the heap, so a
+// heap that gave back most of its data keeps 2 MiB backed, not a quarter of
+// its peak). True if it gave any back.
+bool decommit_backed(Heap* h, bool all) noexcept {
+  bool any = false;
+  for (Segment* s = h->segments; s != nullptr; s = s->next)
+    for (std::uint64_t dirty = s->dirty_slots; dirty != 0; dirty &= dirty - 1) {
+      if (!all && !over_budget(h, 0)) return any;
       const unsigned slot = static_cast<unsigned>(__builtin_ctzll(dirty));
       decommit(reinterpret_cast<char*>(s) + slot * kSlotSize,
                kSlotSize - (slot == kSlots - 1 ? guard_size() : 0));
       s->dirty_slots &= ~(std::uint64_t{1} << slot);
       --h->dirty_slots;
+      any = true;
     }
+  return any;
 }
 
 // A page with no block in use goes back to its segment's free slots, backed
@@ -129,27 +134,12 @@ void release_page(Heap* h, Page* p) noexcept {
     s->dirty_slots |= mask;
     h->dirty_slots += p->slots;
   }
-  decommit_excess(h);
+  decommit_backed(h, false);
   if (s->free_slots == usable_slots() && !(h->segments == s && s->next == nullptr)) {
     h->dirty_slots -= bit_count(s->dirty_slots);
     unlink_segment(h, s);
     drop_segment(s);
   }
-}
-
-// Gives every backed free slot back to the kernel.
-bool decommit_all(Heap* h) noexcept {
-  bool any = false;
-  for (Segment* s = h->segments; s != nullptr; s = s->next)
-    for (std::uint64_t dirty = s->dirty_slots; dirty != 0; dirty &= dirty - 1) {
-      const unsigned slot = static_cast<unsigned>(__builtin_ctzll(dirty));
-      decommit(reinterpret_cast<char*>(s) + slot * kSlotSize,
-               kSlotSize - (slot == kSlots - 1 ? guard_size() : 0));
-      any = true;
-    }
-  for (Segment* s = h->segments; s != nullptr; s = s->next) s->dirty_slots = 0;
-  h->dirty_slots = 0;
-  return any;
 }
 
 Page* new_page(Heap* h, unsigned size_class);
@@ -177,7 +167,7 @@ bool give_back(Heap* h) noexcept {
       }
       p = next;
     }
-  return decommit_all(h) || any;
+  return decommit_backed(h, true) || any;
 }
 
 // The calling thread's heap, as the thread ends (rt::release_thread_heap).
@@ -240,7 +230,7 @@ bool carve(Page* p) noexcept {
 
 Page* new_page(Heap* h, unsigned size_class) {
   const unsigned slots = page_slots(class_size(size_class));
-  Segment* s = h->segments;
+  Segment* s = nullptr;
   unsigned first = kSlots;
   const std::size_t size = class_size(size_class);
   // A page that ends at the guard has a page less: a 1 MiB block does not
