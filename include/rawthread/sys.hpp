@@ -132,6 +132,18 @@ Result<void> write_all(int fd, const void* data, std::size_t size) noexcept;
 Result<void> write_str(int fd, const char* text) noexcept;
 Result<void> write_int(int fd, long long value) noexcept;
 
+// ---- Raw system calls, files and devices ------------------------------------
+
+// (files and devices: added by the files work)
+
+// ---- Processes, clocks, environment, the calling thread's settings ----------
+
+// (processes, clocks, environment, thread settings: added by the process work)
+
+// ---- Formatted output --------------------------------------------------------
+
+// (format_to, print: added by the formatter work)
+
 // ---- The process's end, in a program linked with librawthread_rt ------------
 //
 // exit() and atexit() are <cstdlib>'s; the runtime defines them. exit(status)
