@@ -102,6 +102,21 @@ class Armed {
     return reinterpret_cast<const kernel::Timespec*>(&target_->deadline);
   }
 
+  // After a system call that writes into the deadline it was handed (ppoll
+  // writes back the time left): the kernel's store may have overwritten a
+  // request's collapse, which an outer wait this one is nested in (a handler
+  // that polls while the thread was between its arm and its futex call)
+  // still needs. So: what the kernel wrote becomes this wait's own value, and
+  // a pending request collapses it again. A request whose flag this load
+  // misses raised it later, and collapses after the kernel's store.
+  void rewritten() noexcept {
+    long now = target_->deadline.tv_sec.load(std::memory_order_relaxed);
+    if (now == kCollapsed) return;
+    armed_sec_ = now;
+    if (target_->request.load(std::memory_order_seq_cst) != 0)
+      target_->deadline.tv_sec.store(kCollapsed, std::memory_order_seq_cst);
+  }
+
   // Whether a request collapsed the deadline since the last arm(). Relaxed:
   // read after the futex call in which the kernel, in this thread, read it.
   bool collapsed() const noexcept {

@@ -110,7 +110,10 @@
   X(TASK_DONE_TOO_MANY, kTaskDoneTooMany, value_error, NONE,                                       \
     "task_done() called too many times")                                                           \
   X(QUEUE_JOIN_TIMEOUT, kQueueJoinTimeout, thread_error, NONE,                                     \
-    "join timed out")                           /* Queue::join's timeout ran out */
+    "join timed out")                           /* Queue::join's timeout ran out */              \
+  /* rawthread/sys.hpp's poll:                                                                  */ \
+  X(POLL_INTERRUPTED, kPollInterrupted, interrupted, EINTR,                                        \
+    "poll interrupted")                         /* a handler requested an interrupt */
 /* clang-format on */
 
 #endif /* RAWTHREAD_ERROR_LIST_H */

@@ -16,6 +16,29 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
+
+#include <asm/unistd.h>  // the __NR_* numbers sys::syscall takes
+
+// pollfd, O_*, POLL*, AT_*: the libc's where its headers exist (the same
+// values and layout as the kernel's; see "Raw system calls" below).
+#if __has_include(<poll.h>) && __has_include(<fcntl.h>)
+#include <fcntl.h>
+#include <poll.h>
+#else
+#include <linux/fcntl.h>
+#include <linux/poll.h>
+#endif
+// glibc shows these only to C++, GNU or POSIX 2008 code; the values are its own.
+#if !defined(O_CLOEXEC) && defined(__O_CLOEXEC)
+#define O_CLOEXEC __O_CLOEXEC
+#endif
+#if !defined(O_DIRECTORY) && defined(__O_DIRECTORY)
+#define O_DIRECTORY __O_DIRECTORY
+#endif
+#if !defined(O_NOFOLLOW) && defined(__O_NOFOLLOW)
+#define O_NOFOLLOW __O_NOFOLLOW
+#endif
 
 #include <rawthread/result.hpp>
 
@@ -133,8 +156,162 @@ Result<void> write_str(int fd, const char* text) noexcept;
 Result<void> write_int(int fd, long long value) noexcept;
 
 // ---- Raw system calls, files and devices ------------------------------------
+//
+// System call numbers are the kernel's __NR_* from <asm/unistd.h>, which this
+// header includes (it is in every Linux sysroot, cross ones included).
+//
+// pollfd and the O_*, POLL* and AT_* constants. Where the C library's headers
+// exist (a hosted program, or a libc-free one built with a toolchain that has
+// them), this header takes them from <poll.h> and <fcntl.h>: on Linux they
+// are the kernel's values and struct pollfd is the kernel's layout, and a
+// translation unit may then include <poll.h> / <fcntl.h> before or after this
+// header. (The kernel's own <linux/poll.h> and <linux/fcntl.h> define struct
+// pollfd and struct flock a second time, which no translation unit that
+// also includes the libc's can survive.) Without libc headers it takes them
+// from the kernel's <linux/poll.h> and <linux/fcntl.h>; a program that
+// includes those itself then must not also include the libc's. A musl
+// program that has already included <linux/poll.h> is in that second case.
+// The handful of constants glibc hides in a strict C or POSIX mode are
+// defined here from glibc's __O_* spellings.
+//
+// What each call does on EINTR (a signal handler ran while it blocked) is
+// said with it: resumed where the call can go on without changing meaning,
+// reported (os_error, errno EINTR) where it cannot.
 
-// (files and devices: added by the files work)
+// One system call, `nr`, with up to six integer, enum or pointer arguments,
+// each passed as the long its register holds. A result in -4095..-1 is
+// os_error "system call failed" with that errno; any other value, an
+// address from mmap included, is the result. EINTR is reported, not resumed.
+template <class... A>
+Result<long> syscall(long nr, A... args) noexcept;
+
+// A flag for open, openat and pipe2 that is not the kernel's: without it they
+// add O_CLOEXEC, so a descriptor does not leak into a program that execve
+// starts; with it they do not (the kernel never sees this bit).
+inline constexpr int kNoCloexec = 0x40000000;
+
+// openat's "relative to the current directory", AT_FDCWD.
+inline constexpr int kCwd = -100;
+
+// open(2) and openat(2), O_CLOEXEC added unless `flags` has kNoCloexec.
+// EINTR (a handler ran while opening a FIFO waited for its other end) is
+// resumed: no descriptor exists until the call succeeds.
+//   path null:  value_error "path must not be null"
+Result<int> open(const char* path, int flags, unsigned mode = 0) noexcept;
+Result<int> openat(int dirfd, const char* path, int flags, unsigned mode = 0) noexcept;
+// close(2), never retried: on Linux the descriptor is gone even when close
+// fails, EINTR included, and a retry could close a descriptor another thread
+// has opened since. EINTR and EIO are reported (data may be lost).
+Result<void> close(int fd) noexcept;
+// pread(2) and pwrite(2) at `offset` (the file position does not move);
+// EINTR resumed, as read and write.
+//   offset negative: value_error "offset must be non-negative"
+Result<std::size_t> pread(int fd, void* buffer, std::size_t size, std::int64_t offset) noexcept;
+Result<std::size_t> pwrite(int fd, const void* data, std::size_t size,
+                           std::int64_t offset) noexcept;
+// lseek(2): the new position. `whence` SEEK_SET 0, SEEK_CUR 1, SEEK_END 2 (and
+// the kernel's SEEK_DATA 3, SEEK_HOLE 4); others are the kernel's EINVAL.
+Result<std::int64_t> lseek(int fd, std::int64_t offset, int whence) noexcept;
+// ioctl(2): what the driver returned. EINTR reported: whether a request may
+// be repeated is the driver's to say.
+Result<long> ioctl(int fd, unsigned long request, unsigned long arg = 0) noexcept;
+// fsync(2). EINTR reported.
+Result<void> fsync(int fd) noexcept;
+// unlinkat(2) of a file and mkdirat(2), relative to the current directory.
+// EINTR reported.
+//   path null:  value_error "path must not be null"
+Result<void> unlink(const char* path) noexcept;
+Result<void> mkdir(const char* path, unsigned mode = 0777) noexcept;
+
+// What stat and fstat report: the kernel's struct statx (<linux/stat.h>),
+// whose layout is the same on every arch, unlike struct stat's.
+struct StatTimestamp {
+  std::int64_t tv_sec;
+  std::uint32_t tv_nsec;
+  std::int32_t reserved;
+};
+struct Stat {
+  std::uint32_t mask;  // the STATX_* fields filled (STATX_BASIC_STATS asked)
+  std::uint32_t blksize;
+  std::uint64_t attributes;
+  std::uint32_t nlink;
+  std::uint32_t uid;
+  std::uint32_t gid;
+  std::uint16_t mode;  // file type and permissions, as st_mode
+  std::uint16_t spare0;
+  std::uint64_t ino;
+  std::uint64_t size;
+  std::uint64_t blocks;
+  std::uint64_t attributes_mask;
+  StatTimestamp atime, btime, ctime, mtime;
+  std::uint32_t rdev_major, rdev_minor;
+  std::uint32_t dev_major, dev_minor;
+  std::uint64_t spare[14];
+
+  static constexpr std::uint16_t kTypeMask = 0170000;  // S_IFMT
+  constexpr bool is_regular() const noexcept { return (mode & kTypeMask) == 0100000; }
+  constexpr bool is_directory() const noexcept { return (mode & kTypeMask) == 0040000; }
+  constexpr bool is_fifo() const noexcept { return (mode & kTypeMask) == 0010000; }
+  constexpr bool is_char_device() const noexcept { return (mode & kTypeMask) == 0020000; }
+};
+static_assert(sizeof(Stat) == 256, "struct statx is 256 bytes");
+// statx(2) of a path (symbolic links followed) or of an open descriptor; it
+// fills `out` only on success. EINTR reported.
+//   path null:  value_error "path must not be null"
+Result<void> stat(const char* path, Stat& out) noexcept;
+Result<void> fstat(int fd, Stat& out) noexcept;
+
+// pipe2(2): fds[0] the read end, fds[1] the write end, O_CLOEXEC added
+// unless `flags` has kNoCloexec; `fds` is written only on success.
+Result<void> pipe2(int (&fds)[2], int flags = 0) noexcept;
+// dup2 as POSIX has it: `newfd` becomes a copy of `fd` (closing what it was,
+// and without O_CLOEXEC); returns newfd. dup2(fd, fd) returns fd if fd is
+// open, else EBADF. (aarch64 and riscv64 have no dup2 system call: dup3,
+// and fcntl(F_GETFD) for fd == newfd, which dup3 refuses.)
+Result<int> dup2(int fd, int newfd) noexcept;
+
+// Waits until one of `fds` is ready (poll(2)'s events and revents), for at
+// most `timeout` seconds (-1: for ever; 0: only looks), on an absolute
+// CLOCK_MONOTONIC deadline: a handler that runs meanwhile does not end the
+// wait or move its end, and it never ends early. Returns how many of `fds`
+// have revents (0: the time ran out). Interruptible as Lock::acquire: an
+// interrupt request for the calling thread (request_interrupt,
+// interrupt_main, Thread::interrupt), pending when it is called or arriving
+// while it waits, ends it with Errc::interrupted "poll interrupted" (errno
+// EINTR), the request consumed; when fds are ready and a request is
+// pending, it returns the count and leaves the request pending, as an
+// acquire that takes the lock.
+//   fds null while n > 0:    value_error "argument must not be null"
+//   timeout negative, not -1, or NaN:
+//                            value_error "timeout value must be a non-negative number"
+//   timeout over TIMEOUT_MAX: overflow_error "timeout value is too large"
+//   n over the open-file limit: os_error, the kernel's EINVAL
+Result<int> poll(pollfd* fds, std::size_t n, double timeout = -1) noexcept;
+
+namespace detail {
+Result<long> syscall_result(long ret) noexcept;
+template <class T>
+long syscall_arg(T value) noexcept {
+  if constexpr (std::is_null_pointer_v<T>)
+    return 0;
+  else if constexpr (std::is_pointer_v<T>)
+    return reinterpret_cast<long>(value);
+  else
+    return static_cast<long>(value);
+}
+long syscall6(long nr, long a, long b, long c, long d, long e, long f) noexcept;
+}  // namespace detail
+
+template <class... A>
+Result<long> syscall(long nr, A... args) noexcept {
+  static_assert(sizeof...(A) <= 6, "Linux system calls take at most six arguments");
+  static_assert(((std::is_integral_v<A> || std::is_enum_v<A> || std::is_pointer_v<A> ||
+                  std::is_null_pointer_v<A>) && ...),
+                "system call arguments are integers, enums or pointers");
+  long v[6] = {detail::syscall_arg(args)...};
+  // Unused argument registers are passed as 0: the kernel ignores them.
+  return detail::syscall_result(detail::syscall6(nr, v[0], v[1], v[2], v[3], v[4], v[5]));
+}
 
 // ---- Processes, clocks, environment, the calling thread's settings ----------
 

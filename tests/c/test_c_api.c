@@ -165,6 +165,8 @@ static const struct {
      RAWTHREAD_VALUE_ERROR},
     {RAWTHREAD_E_TASK_DONE_TOO_MANY, 36, "task_done() called too many times", RAWTHREAD_VALUE_ERROR},
     {RAWTHREAD_E_QUEUE_JOIN_TIMEOUT, 37, "join timed out", RAWTHREAD_THREAD_ERROR},
+    /* rawthread/sys.h's poll */
+    {RAWTHREAD_E_POLL_INTERRUPTED, 38, "poll interrupted", RAWTHREAD_INTERRUPTED},
 };
 #define EVERY_CODE_COUNT (sizeof every_code / sizeof every_code[0])
 
