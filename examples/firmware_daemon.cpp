@@ -187,7 +187,7 @@ int worker() {
       rawthread::start_joinable_thread(sensor), rawthread::start_joinable_thread(heartbeat)};
   for (auto& thread : threads)
     if (!thread) return 1;
-  log("worker {} (pid {}) running", generation, sys::getpid());
+  log("worker {} (pid {}) running", generation, sys::getpid().value_or(0));
 
   // SIGTERM or the watchdog. The deadline only guards against a supervisor
   // that forgot us; an interrupt (SIGTERM landed in this thread) also ends it.
@@ -223,14 +223,13 @@ int start_worker(int n) {
 
 // Waits for `pid` at most `seconds`, then kills it: the supervisor must not
 // hang on a worker that hangs. wait4 with WNOHANG polls; 10 ms apart is cheap.
-// Returns the wait status.
-int wait_for(int pid, double seconds) {
+sys::WaitStatus wait_for(int pid, double seconds) {
   const std::int64_t deadline = sys::monotonic_ns().value_or(0) + std::int64_t(seconds * 1e9);
   bool killed = false;
   for (;;) {
-    rawthread::Result<sys::WaitResult> done = sys::wait4(pid, sys::kWaitNoHang);
-    if (!done) return -1;
-    if (done->pid == pid) return done->status;
+    rawthread::Result<sys::WaitStatus> done = sys::wait4(pid, sys::kNoHang);
+    if (!done) return {pid, 0xff00};  // ECHILD, which cannot be: reported as status 255
+    if (done->pid == pid) return *done;
     if (!killed && sys::monotonic_ns().value_or(0) > deadline) {
       (void)sys::print(1, "supervisor: worker pid {} hangs, killing it\n", pid);
       killed = sys::kill(pid, kSigKill).has_value();  // then reap it
@@ -240,13 +239,13 @@ int wait_for(int pid, double seconds) {
 }
 
 // The status as a shell shows it: the exit code, or 128 + the signal.
-int describe(int n, int status) {
-  const int signal = status & 0x7f, code = (status >> 8) & 0xff;
-  if (signal == 0)
-    (void)sys::print(1, "supervisor: worker {} exited with status {}\n", n, code);
-  else
-    (void)sys::print(1, "supervisor: worker {} killed by signal {}\n", n, signal);
-  return signal == 0 ? code : 128 + signal;
+int describe(int n, sys::WaitStatus status) {
+  if (status.exited()) {
+    (void)sys::print(1, "supervisor: worker {} exited with status {}\n", n, status.exit_code());
+    return status.exit_code();
+  }
+  (void)sys::print(1, "supervisor: worker {} killed by signal {}\n", n, status.term_signal());
+  return 128 + status.term_signal();
 }
 
 }  // namespace

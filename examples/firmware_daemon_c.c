@@ -60,13 +60,15 @@ static void log_sample(const struct sample* s) {
                     (int)(ms % 1000), generation, s->seq, (unsigned)s->value);
 }
 
+static const uint64_t term = UINT64_C(1) << (kSigTerm - 1); /* SIGTERM in a signal set */
+
 static int worker(void) {
-  static int fd;
+  static int fd; /* the sensor thread reads it: not on this stack */
   rawthread_set_thread_name("worker");
   /* The handler first, then SIGTERM unblocked (the supervisor blocked it
    * across fork): a SIGTERM sent before now waited, pending. */
   if (rawthread_set_signal_handler(kSigTerm, on_sigterm, 0, 0) < 0 ||
-      rawthread_change_signal_mask(RAWTHREAD_SIG_UNBLOCK, UINT64_C(1) << (kSigTerm - 1), 0) < 0)
+      rawthread_signal_mask(RAWTHREAD_SIG_UNBLOCK, &term, 0) < 0)
     return 1;
   fd = rawthread_open("/dev/urandom", O_RDONLY, 0);
   rawthread_thread thread = RAWTHREAD_THREAD_INIT;
@@ -98,14 +100,13 @@ static int worker(void) {
 /* Forks worker n, stops it with SIGTERM after 0.5 s if asked to, waits for
  * it and returns its exit status (128 + the signal if one killed it). */
 static int run_worker(int n, bool terminate) {
-  const uint64_t term = UINT64_C(1) << (kSigTerm - 1);
-  rawthread_change_signal_mask(RAWTHREAD_SIG_BLOCK, term, 0);
+  rawthread_signal_mask(RAWTHREAD_SIG_BLOCK, &term, 0);
   const int pid = rawthread_fork();
   if (pid == 0) {
     generation = n;
     rawthread_exit_group(worker());
   }
-  rawthread_change_signal_mask(RAWTHREAD_SIG_UNBLOCK, term, 0);
+  rawthread_signal_mask(RAWTHREAD_SIG_UNBLOCK, &term, 0);
   if (pid < 0) return -1;
   rawthread_dprintf(1, "supervisor: worker %d started, pid %d\n", n, pid);
   if (terminate) {
@@ -114,7 +115,8 @@ static int run_worker(int n, bool terminate) {
   }
   int status = 0;
   if (rawthread_wait4(pid, &status, 0, 0) != pid) return -1;
-  const int code = (status & 0x7f) ? 128 + (status & 0x7f) : (status >> 8) & 0xff;
+  const int code = rawthread_wifexited(status) ? rawthread_wexitstatus(status)
+                                                : 128 + rawthread_wtermsig(status);
   rawthread_dprintf(1, "supervisor: worker %d ended with status %d\n", n, code);
   return code;
 }
