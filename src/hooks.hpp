@@ -50,5 +50,17 @@ inline unsigned long aux_value(const unsigned long* vector, unsigned long type) 
 using ThreadExitHook = void (*)() noexcept;
 [[gnu::visibility("hidden")]] extern std::atomic<ThreadExitHook> run_thread_exit;
 
+// sys::fork() around its clone: `prepare` in the parent just before, then
+// `parent` or `child` in each process just after. The runtime's locks (its
+// heap's, its exit's) may be held by another thread at that moment, a
+// thread the child does not have: prepare takes them all, so that the
+// child's copy of what they guard is consistent, and both sides let them go
+// (the child reinitialises them: their waiters were the parent's). Set by
+// the runtime's start-up; null in a hosted program, whose libc's state only
+// libc's own fork() can handle.
+enum class ForkPhase { prepare, parent, child };
+using ForkHook = void (*)(ForkPhase) noexcept;
+[[gnu::visibility("hidden")]] extern std::atomic<ForkHook> at_fork;
+
 
 }  // namespace rawthread::hooks

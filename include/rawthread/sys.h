@@ -113,7 +113,126 @@ int rawthread_poll(struct pollfd* fds, size_t n, double timeout);
 
 /* ---- Processes, clocks, environment, the calling thread's settings ------- */
 
-/* (processes, clocks, environment, thread settings: added by the process work) */
+/* The process's id, the calling thread's (never fail). */
+int rawthread_getpid(void);
+int rawthread_gettid(void);
+
+/* Signal 0 checks the target only. -EINVAL: signum outside 0..64. */
+int rawthread_kill(int pid, int signum);
+int rawthread_tgkill(int tgid, int tid, int signum);
+
+/* Handlers (rawthread::sys::set_signal_handler and its rules: -EINVAL for
+ * signum outside 1..64, 32..34 in a hosted program, a null handler, flags
+ * other than these four); `mask` is blocked while the handler runs, signal
+ * n as bit n - 1. */
+#define RAWTHREAD_SA_RESTART 0x10000000UL
+#define RAWTHREAD_SA_NODEFER 0x40000000UL
+#define RAWTHREAD_SA_RESETHAND 0x80000000UL
+#define RAWTHREAD_SA_ONSTACK 0x08000000UL
+typedef void (*rawthread_signal_handler)(int signum);
+int rawthread_set_signal_handler(int signum, rawthread_signal_handler handler,
+                                 unsigned long flags, uint64_t mask);
+int rawthread_set_signal_default(int signum);
+int rawthread_ignore_signal(int signum);
+/* The calling thread's signal mask (signal n as bit n - 1): `how` one of the
+ * three below, `set` null to change nothing; the mask before into `*old`
+ * when `old` is not null. */
+#define RAWTHREAD_SIG_BLOCK 0
+#define RAWTHREAD_SIG_UNBLOCK 1
+#define RAWTHREAD_SIG_SETMASK 2
+int rawthread_signal_mask(int how, const uint64_t* set, uint64_t* old);
+
+/* The alternate signal stack. flags: RAWTHREAD_SS_ONSTACK (in use now),
+ * RAWTHREAD_SS_DISABLE (none). `old` may be null. */
+#define RAWTHREAD_SS_ONSTACK 1
+#define RAWTHREAD_SS_DISABLE 2
+typedef struct rawthread_alt_stack {
+  void* base;
+  size_t size;
+  int flags;
+} rawthread_alt_stack;
+int rawthread_get_alt_stack(rawthread_alt_stack* out); /* -EINVAL: out null */
+int rawthread_set_alt_stack(void* base, size_t size, rawthread_alt_stack* old);
+int rawthread_disable_alt_stack(rawthread_alt_stack* old);
+
+/* exit_group(2): no atexit handler runs. */
+RAWTHREAD_NORETURN void rawthread_exit_group(int status);
+
+/* fork: the child's pid, 0 in the child, or -errno. The rules of
+ * rawthread::sys::fork: in a hosted program the child may call only
+ * async-signal-safe functions until execve (use libc's fork() otherwise). */
+int rawthread_fork(void);
+/* Returns only on failure: -errno (-EINVAL: an argument null). */
+int rawthread_execve(const char* path, char* const argv[], char* const envp[]);
+
+/* wait4: the pid reported (0 with RAWTHREAD_WNOHANG and none ready) or
+ * -errno; the status word into *status, the usage into *usage, each when not
+ * null. -EINVAL: options other than these three. */
+#define RAWTHREAD_WNOHANG 1
+#define RAWTHREAD_WUNTRACED 2
+#define RAWTHREAD_WCONTINUED 8
+typedef struct rawthread_rusage {
+  long user_sec, user_usec;
+  long system_sec, system_usec;
+  long maxrss, ixrss, idrss, isrss;
+  long minflt, majflt, nswap, inblock, oublock, msgsnd, msgrcv, nsignals, nvcsw, nivcsw;
+} rawthread_rusage;
+int rawthread_wait4(int pid, int* status, int options, rawthread_rusage* usage);
+/* <sys/wait.h>'s macros, for a program without libc. */
+static inline bool rawthread_wifexited(int status) { return (status & 0x7f) == 0; }
+static inline int rawthread_wexitstatus(int status) { return (status >> 8) & 0xff; }
+static inline bool rawthread_wifsignaled(int status) {
+  return (status & 0x7f) != 0 && (status & 0x7f) != 0x7f;
+}
+static inline int rawthread_wtermsig(int status) { return status & 0x7f; }
+
+/* Nanoseconds, or -errno: CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_BOOTTIME,
+ * through the vDSO where there is one. */
+int64_t rawthread_monotonic_ns(void);
+int64_t rawthread_realtime_ns(void);
+int64_t rawthread_boottime_ns(void);
+
+/* The calling thread's name: -EINVAL for null or over 15 bytes. */
+int rawthread_set_thread_name(const char* name);
+int rawthread_thread_name(char out[16]);
+
+/* CPU affinity of thread `tid` (0: the calling thread), CPUs 0..1023. */
+typedef struct rawthread_cpu_set {
+  uint64_t words[16];
+} rawthread_cpu_set;
+static inline void rawthread_cpu_zero(rawthread_cpu_set* set) {
+  for (int i = 0; i < 16; ++i) set->words[i] = 0;
+}
+static inline void rawthread_cpu_add(rawthread_cpu_set* set, int cpu) {
+  if (cpu >= 0 && cpu < 1024) set->words[cpu / 64] |= (uint64_t)1 << (cpu % 64);
+}
+static inline bool rawthread_cpu_contains(const rawthread_cpu_set* set, int cpu) {
+  return cpu >= 0 && cpu < 1024 && ((set->words[cpu / 64] >> (cpu % 64)) & 1) != 0;
+}
+int rawthread_set_affinity(int tid, const rawthread_cpu_set* cpus);
+int rawthread_get_affinity(int tid, rawthread_cpu_set* cpus);
+
+/* Scheduling policy and priority of thread `tid` (0: the calling thread),
+ * rawthread::sys::set_scheduling's rules: -EINVAL for nice outside -20..19,
+ * priority outside 0..99 or a policy the kernel refuses, -EPERM without
+ * CAP_SYS_NICE. */
+#define RAWTHREAD_SCHED_OTHER 0
+#define RAWTHREAD_SCHED_FIFO 1
+#define RAWTHREAD_SCHED_RR 2
+#define RAWTHREAD_SCHED_BATCH 3
+#define RAWTHREAD_SCHED_IDLE 5
+#define RAWTHREAD_SCHED_DEADLINE 6
+typedef struct rawthread_scheduling {
+  int policy;
+  int nice;
+  int priority;
+  uint64_t runtime_ns, deadline_ns, period_ns;
+} rawthread_scheduling;
+int rawthread_set_scheduling(int tid, const rawthread_scheduling* scheduling);
+int rawthread_get_scheduling(int tid, rawthread_scheduling* scheduling);
+
+/* A program linked with librawthread_rt has C's `extern char** environ;`
+ * and `char* getenv(const char*)`, defined by the runtime. */
 
 /* ---- Formatted output ------------------------------------------------------ */
 

@@ -315,7 +315,181 @@ Result<long> syscall(long nr, A... args) noexcept {
 
 // ---- Processes, clocks, environment, the calling thread's settings ----------
 
-// (processes, clocks, environment, thread settings: added by the process work)
+// The process's id and the calling thread's (the kernel's tid). Never fail.
+Result<int> getpid() noexcept;
+Result<int> gettid() noexcept;
+
+// kill(2) and tgkill(2). Signal 0 sends nothing and checks that the target
+// exists and may be signalled.
+//   signum outside 0..64:       value_error "signal number out of range"
+//   no such process or thread:  os_error ESRCH; not allowed: EPERM
+Result<void> kill(int pid, int signum) noexcept;
+Result<void> tgkill(int tgid, int tid, int signum) noexcept;
+
+// The calling thread's alternate signal stack (sigaltstack(2)), where a
+// handler installed with kOnStack runs: the one way a handler can run after
+// the thread's own stack overflowed.
+inline constexpr int kAltStackActive = 1;    // SS_ONSTACK: a handler runs on it now
+inline constexpr int kAltStackDisabled = 2;  // SS_DISABLE: there is none
+struct AltStack {
+  void* base = nullptr;
+  std::size_t size = 0;
+  int flags = kAltStackDisabled;  // kAltStackActive, kAltStackDisabled or 0
+};
+Result<AltStack> alt_stack() noexcept;
+// Sets it to [base, base + size); returns the one before.
+//   base null:                   value_error "alternate signal stack must not be null"
+//   size below the kernel's minimum (MINSIGSTKSZ): os_error ENOMEM
+//   the thread runs on it now:   os_error EPERM
+Result<AltStack> set_alt_stack(void* base, std::size_t size) noexcept;
+// Removes it; returns the one before. On it now: os_error EPERM.
+Result<AltStack> disable_alt_stack() noexcept;
+
+// exit_group(2): every thread ends, at once; no atexit handler, static
+// destructor or stdio flush runs (exit() runs those).
+[[noreturn]] void exit_group(int status) noexcept;
+
+// fork(2), as clone(SIGCHLD): the child's pid in the parent, 0 in the child.
+//   - In a program linked with librawthread_rt, the runtime's locks (heap,
+//     exit) are taken around the clone, so the child may allocate, start
+//     threads and exit as any program. It keeps the calling thread's heap;
+//     the other threads are not in the child. Not async-signal-safe there:
+//     from a handler that interrupted malloc, it would wait for ever.
+//   - In a hosted program it bypasses libc (no pthread_atfork handlers, and
+//     libc's locks stay as the other threads held them): until execve, the
+//     child may call only async-signal-safe functions, as POSIX has it for
+//     a multithreaded program's fork. A child that needs libc: use libc's
+//     fork(). rawthread's own state is consistent in the child either way
+//     (DESIGN.md, "Fork").
+//   failure: os_error EAGAIN (process limit) or ENOMEM
+Result<int> fork() noexcept;
+
+// execve(2): returns only on failure.
+//   path, argv or envp null:     value_error "execve argument must not be null"
+//   no such file: os_error ENOENT; not executable: EACCES; and the others
+Result<void> execve(const char* path, char* const argv[], char* const envp[]) noexcept;
+
+// wait4(2) options and the status it reports.
+inline constexpr int kNoHang = 1;      // WNOHANG: pid 0 if no child changed state
+inline constexpr int kUntraced = 2;    // WUNTRACED: report stopped children
+inline constexpr int kContinued = 8;   // WCONTINUED: report continued children
+struct WaitStatus {
+  int pid = 0;     // the child reported, 0 with kNoHang when none was ready
+  int status = 0;  // the kernel's status word
+  bool exited() const noexcept { return (status & 0x7f) == 0; }
+  int exit_code() const noexcept { return (status >> 8) & 0xff; }  // if exited()
+  bool signaled() const noexcept { return (status & 0x7f) != 0 && (status & 0x7f) != 0x7f; }
+  int term_signal() const noexcept { return status & 0x7f; }       // if signaled()
+  bool core_dumped() const noexcept { return signaled() && (status & 0x80) != 0; }
+  bool stopped() const noexcept { return (status & 0xff) == 0x7f; }
+  int stop_signal() const noexcept { return (status >> 8) & 0xff; }  // if stopped()
+  bool continued() const noexcept { return status == 0xffff; }
+};
+// struct rusage as the kernel fills it on 64-bit arches.
+struct ResourceUsage {
+  long user_sec, user_usec;      // CPU time in user mode
+  long system_sec, system_usec;  // CPU time in the kernel
+  long maxrss;                   // largest resident set, KiB
+  long ixrss, idrss, isrss;      // unused by Linux
+  long minflt, majflt, nswap, inblock, oublock, msgsnd, msgrcv, nsignals, nvcsw, nivcsw;
+};
+// Waits for a child: pid > 0 that one, -1 any, 0 any in the caller's process
+// group, < -1 any in group -pid. EINTR is reported, not retried: a handler
+// installed without kRestart that runs meanwhile ends the wait (so that a
+// supervisor's SIGTERM does). `usage`, when given, receives the child's
+// resource usage.
+//   options outside the three above: value_error "unsupported wait options"
+//   no such child:                   os_error ECHILD
+Result<WaitStatus> wait4(int pid, int options = 0, ResourceUsage* usage = nullptr) noexcept;
+
+// CLOCK_REALTIME (the time of day, nanoseconds since 1970, which may jump
+// when it is set) and CLOCK_BOOTTIME (CLOCK_MONOTONIC plus the time spent
+// suspended), through the vDSO where the kernel maps one, as monotonic_ns.
+Result<std::int64_t> realtime_ns() noexcept;
+Result<std::int64_t> boottime_ns() noexcept;
+
+// The calling thread's name (PR_SET_NAME, PR_GET_NAME): at most 15 bytes,
+// what ps, top, gdb and /proc/<pid>/task/<tid>/comm show.
+//   null:             value_error "thread name must not be null"
+//   over 15 bytes:    value_error "thread name is longer than 15 bytes"
+Result<void> set_thread_name(const char* name) noexcept;
+Result<void> thread_name(char (&out)[16]) noexcept;  // NUL-terminated
+
+// A set of CPUs 0..1023, the kernel's cpu_set_t of 1024 bits (glibc's size).
+class CpuSet {
+ public:
+  static constexpr int kMaxCpus = 1024;
+  // CPUs outside 0..1023 are ignored.
+  constexpr CpuSet& add(int cpu) noexcept {
+    if (valid(cpu)) words_[cpu / 64] |= bit(cpu);
+    return *this;
+  }
+  constexpr CpuSet& remove(int cpu) noexcept {
+    if (valid(cpu)) words_[cpu / 64] &= ~bit(cpu);
+    return *this;
+  }
+  constexpr bool contains(int cpu) const noexcept {
+    return valid(cpu) && (words_[cpu / 64] & bit(cpu)) != 0;
+  }
+  constexpr int count() const noexcept {
+    int n = 0;
+    for (std::uint64_t w : words_)
+      for (; w != 0; w &= w - 1) ++n;
+    return n;
+  }
+  constexpr bool empty() const noexcept { return count() == 0; }
+  // The kernel's layout (an array of unsigned long), for sched_*affinity.
+  const std::uint64_t* words() const noexcept { return words_; }
+  std::uint64_t* words() noexcept { return words_; }
+  friend constexpr bool operator==(const CpuSet&, const CpuSet&) noexcept = default;
+
+ private:
+  static constexpr bool valid(int cpu) noexcept { return cpu >= 0 && cpu < kMaxCpus; }
+  static constexpr std::uint64_t bit(int cpu) noexcept { return std::uint64_t{1} << (cpu % 64); }
+  std::uint64_t words_[kMaxCpus / 64] = {};
+};
+// The CPUs a thread may run on (sched_setaffinity, sched_getaffinity): tid
+// 0 is the calling thread.
+//   tid negative:                      value_error "thread id must not be negative"
+//   no allowed CPU online in the set:  os_error EINVAL
+//   no such thread: ESRCH; another user's thread without CAP_SYS_NICE: EPERM
+Result<void> set_affinity(const CpuSet& cpus, int tid = 0) noexcept;
+Result<CpuSet> affinity(int tid = 0) noexcept;
+
+// Scheduling policy and priority (sched_setattr, sched_getattr), of a thread
+// (tid 0: the calling thread). On Linux a policy is per thread; a process's
+// is its main thread's.
+enum class SchedPolicy : int {
+  other = 0,     // SCHED_OTHER: time-shared, weighted by nice
+  fifo = 1,      // SCHED_FIFO: real time, priority 1..99
+  round_robin = 2,  // SCHED_RR: real time, priority 1..99, time-sliced
+  batch = 3,     // SCHED_BATCH
+  idle = 5,      // SCHED_IDLE
+  deadline = 6,  // SCHED_DEADLINE: runtime <= deadline <= period, in ns
+};
+struct Scheduling {
+  SchedPolicy policy = SchedPolicy::other;
+  int nice = 0;      // other and batch: -20..19
+  int priority = 0;  // fifo and round_robin: 1..99; the others: 0
+  std::uint64_t runtime_ns = 0, deadline_ns = 0, period_ns = 0;  // deadline only
+};
+// Sets a thread's policy and priority.
+//   tid negative:                value_error "thread id must not be negative"
+//   nice outside -20..19:        value_error "nice value out of range"
+//   priority outside 0..99:      value_error "scheduling priority out of range"
+//   a policy or priority the kernel refuses: os_error EINVAL
+//   a real-time policy, a nice below the current one, or another user's
+//   thread, without CAP_SYS_NICE (or RLIMIT_RTPRIO): os_error EPERM, with
+//   the message "sched_setattr: not permitted (needs CAP_SYS_NICE)"
+//   no such thread:              os_error ESRCH
+Result<void> set_scheduling(const Scheduling& scheduling, int tid = 0) noexcept;
+Result<Scheduling> scheduling(int tid = 0) noexcept;
+
+// The environment of a program linked with librawthread_rt is C's:
+// `extern char** environ;` (<unistd.h>) and `char* getenv(const char*)`
+// (<stdlib.h>), which the runtime defines, environ set by the start-up from
+// the initial stack. getenv of null, "" or a name with '=' gives null. A
+// hosted program has its libc's.
 
 // ---- Formatted output --------------------------------------------------------
 

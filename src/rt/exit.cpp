@@ -62,6 +62,24 @@ int add_handler(void (*run)(void*), void* arg) noexcept {
 
 }  // namespace
 
+void exit_at_fork(hooks::ForkPhase phase) noexcept {
+  switch (phase) {
+    case hooks::ForkPhase::prepare:
+      handlers_lock.lock();
+      break;
+    case hooks::ForkPhase::parent:
+      handlers_lock.unlock();
+      break;
+    case hooks::ForkPhase::child:
+      handlers_lock.at_fork_reinit();
+      // Another thread of the parent was running exit: the child has no
+      // such thread, and its own exit must not wait for it for ever.
+      if (exiting_thread.load(std::memory_order_relaxed) != get_ident())
+        exiting_thread.store(0, std::memory_order_relaxed);
+      break;
+  }
+}
+
 [[noreturn]] void exit_process(int status) noexcept {
   // One thread runs the sequence, as glibc (2.41 on) has it. Another thread
   // that calls exit meanwhile waits for the process to end, with the status

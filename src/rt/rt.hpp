@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "hooks.hpp"
+
 namespace rawthread::rt {
 
 // exit(): the calling thread's thread_local destructors, then atexit handlers
@@ -26,5 +28,13 @@ void stack_guard_init(std::uint64_t random) noexcept;
 void thread_end() noexcept;
 void run_thread_destructors() noexcept;
 void release_thread_heap() noexcept;
+
+// fork() (hooks::at_fork, fork.cpp): every lock of the runtime taken before
+// the clone and let go in both processes after it. Each part has its own
+// (exit.cpp; the heap's in malloc/heap.cpp and malloc/segment.cpp, weak in
+// fork.cpp: a program that never allocates does not link the heap).
+void at_fork(hooks::ForkPhase phase) noexcept;
+void exit_at_fork(hooks::ForkPhase phase) noexcept;
+void heap_at_fork(hooks::ForkPhase phase) noexcept;
 
 }  // namespace rawthread::rt

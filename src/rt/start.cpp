@@ -38,6 +38,9 @@ using InitFunction = void (*)(int, char**, char**);
 // (argc, argv, envp) on the ABIs supported.
 extern "C" int rawthread_program_main(int, char**, char**) __asm__("main");
 
+// <unistd.h>'s, defined in environ.cpp.
+extern "C" char** environ;
+
 namespace rawthread::rt {
 namespace {
 
@@ -103,6 +106,9 @@ extern "C" [[gnu::used]] void rawthread_start(long* sp) noexcept {
   while (*end_of_env != nullptr) ++end_of_env;
   const auto* auxv = reinterpret_cast<const unsigned long*>(end_of_env + 1);
   hooks::auxv = auxv;
+  environ = envp;
+  // Before any thread can start: fork() then finds it set.
+  hooks::at_fork.store(rt::at_fork, std::memory_order_relaxed);
   rt::find_tls(auxv);
 
   // The main thread's TLS and control block live in this frame, on the

@@ -335,3 +335,23 @@ bool trim() noexcept {
 }  // namespace rawthread::heap
 
 void rawthread::rt::release_thread_heap() noexcept { heap::abandon_thread_heap(); }
+
+// The heaps' lock before the spares' (give_back, under heaps_lock, may keep
+// a spare), as every other path takes them. Holding both across the clone
+// leaves the child an abandoned list and spare list that no thread was in
+// the middle of changing. The child keeps its own thread's heap; the heaps
+// of the parent's other threads stay owned by threads it does not have (their
+// blocks may still be freed: a remote free is one atomic push).
+void rawthread::rt::heap_at_fork(hooks::ForkPhase phase) noexcept {
+  using hooks::ForkPhase;
+  if (phase == ForkPhase::prepare) {
+    heap::heaps_lock.lock();
+    heap::spares_at_fork(phase);
+  } else if (phase == ForkPhase::parent) {
+    heap::spares_at_fork(phase);
+    heap::heaps_lock.unlock();
+  } else {
+    heap::spares_at_fork(phase);
+    heap::heaps_lock.at_fork_reinit();
+  }
+}

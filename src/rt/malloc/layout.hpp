@@ -21,6 +21,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "hooks.hpp"
+
 namespace rawthread::heap {
 
 inline constexpr std::size_t kSegmentShift = 22;
@@ -167,7 +169,9 @@ Segment* new_segment(Heap* owner) noexcept;         // null when out of memory
 void drop_segment(Segment* s) noexcept;             // back to the kernel
 void* huge_alloc(std::size_t size, std::size_t align) noexcept;
 void huge_free(Segment* s) noexcept;
-bool drop_spares() noexcept;  // unmaps the kept huge mappings; true if there were any
+bool drop_spares() noexcept;
+// fork(): the spares' lock taken (prepare), let go (parent), reinitialised (child).
+void spares_at_fork(hooks::ForkPhase phase) noexcept;  // unmaps the kept huge mappings; true if there were any
 inline std::size_t huge_capacity(const Segment* s) noexcept {
   return s->map_size - guard_size() - static_cast<std::size_t>(s->block - reinterpret_cast<const char*>(s));
 }

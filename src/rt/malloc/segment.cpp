@@ -124,6 +124,12 @@ bool keep_spare(Segment* s) noexcept {
 
 }  // namespace
 
+void spares_at_fork(hooks::ForkPhase phase) noexcept {
+  if (phase == hooks::ForkPhase::prepare) spares_lock.lock();
+  else if (phase == hooks::ForkPhase::parent) spares_lock.unlock();
+  else spares_lock.at_fork_reinit();
+}
+
 std::size_t guard_size() noexcept { return page_size(); }
 
 std::uintptr_t key() noexcept {
