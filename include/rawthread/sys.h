@@ -32,7 +32,9 @@ extern "C" {
  * Errors: -errno from the kernel; a null path, a negative offset, a bad
  * timeout: -EINVAL, before any system call; a poll ended by an interrupt
  * request: -EINTR (poll resumes after a handler that made none, so -EINTR
- * means the request). */
+ * means the request). The E* numbers are the kernel's <asm/errno.h>, included
+ * here (glibc's <errno.h> takes them from the same file). */
+#include <asm/errno.h>
 #include <asm/unistd.h>
 #if defined(__has_include) && __has_include(<poll.h>) && __has_include(<fcntl.h>)
 #include <fcntl.h>

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include <asm/errno.h>    // the E* numbers in Error::sys_errno
 #include <asm/unistd.h>  // the __NR_* numbers sys::syscall takes
 
 // pollfd, O_*, POLL*, AT_*: the libc's where its headers exist (the same
