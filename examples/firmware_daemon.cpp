@@ -191,13 +191,16 @@ int worker() {
 
   // SIGTERM or the watchdog. The deadline only guards against a supervisor
   // that forgot us; an interrupt (SIGTERM landed in this thread) also ends it.
-  if (!stop.wait(30.0).value_or(true)) log("no SIGTERM in 30 s");
-  if (!watchdog_fired.load()) log("SIGTERM: stopping");
+  const bool stopped = stop.wait(30.0).value_or(true);
+  if (!stopped)
+    log("no SIGTERM in 30 s, stopping");
+  else if (!watchdog_fired.load())
+    log("SIGTERM: stopping");
 
   end(*threads[1]), end(*threads[2]), end(*threads[3]);  // the producers first,
   producers_done.store(true, std::memory_order_release);
   end(*threads[0]);  // then the logger, which prints what they queued
-  const int status = watchdog_fired.load() ? kWatchdogStatus : 0;
+  const int status = watchdog_fired.load() ? kWatchdogStatus : stopped ? 0 : 1;
   (void)sys::print(1, "worker {}: exit {}, {} samples, {} lines dropped\n", generation, status,
                    samples.load(), dropped.load());
   return status;
