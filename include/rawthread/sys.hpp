@@ -494,7 +494,39 @@ Result<Scheduling> scheduling(int tid = 0) noexcept;
 
 // ---- Formatted output --------------------------------------------------------
 
-// (format_to, print: added by the formatter work)
+}  // namespace rawthread::sys
+
+#include <rawthread/format.hpp>
+
+namespace rawthread::sys {
+
+// std::format's syntax and spec subset, for integers, bool, char, strings,
+// floats and pointers; rawthread/format.hpp has the details. The format
+// string is checked when the call is compiled. No heap, no locale, no libc:
+// async-signal-safe, in hosted and libc-free programs alike.
+//
+// Writes at most size-1 characters and a NUL to buf (nothing when size is 0;
+// buf may then be null), and returns the length the whole text has, as
+// snprintf does: a result >= size means it was cut.
+//   buf null with size > 0:   value_error "format buffer is null"
+template <class... A>
+Result<std::size_t> format_to(char* buf, std::size_t size,
+                              std::type_identity_t<format_string<A...>> fmt,
+                              const A&... args) noexcept {
+  const detail::fmt::Arg packed[sizeof...(A) + 1] = {detail::fmt::make_arg(args)...};
+  return detail::fmt::vformat_to(buf, size, fmt.str, packed, sizeof...(A));
+}
+// Formats into a 1 KiB buffer on the stack and writes it with one write(2)
+// (through write_all), so lines from threads do not interleave. A longer text
+// goes out in 1 KiB pieces, one write each, which other writers to the file
+// may come between. The first failed write ends it (os_error, its errno);
+// what came before it was written.
+template <class... A>
+Result<void> print(int fd, std::type_identity_t<format_string<A...>> fmt,
+                   const A&... args) noexcept {
+  const detail::fmt::Arg packed[sizeof...(A) + 1] = {detail::fmt::make_arg(args)...};
+  return detail::fmt::vprint(fd, fmt.str, packed, sizeof...(A));
+}
 
 // ---- The process's end, in a program linked with librawthread_rt ------------
 //
