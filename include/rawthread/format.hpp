@@ -259,8 +259,10 @@ struct format_string {
   template <class S>
     requires std::is_convertible_v<const S&, std::string_view>
   consteval format_string(const S& text) : str(text) {
-    constexpr detail::fmt::Kind kinds[sizeof...(A) + 1] = {detail::fmt::kind_of<A>()...};
-    detail::fmt::check_format(str, kinds, sizeof...(A));
+    // Qualified in full: sys.hpp has a rawthread::sys::detail of its own.
+    namespace fmt = rawthread::detail::fmt;
+    constexpr fmt::Kind kinds[sizeof...(A) + 1] = {fmt::kind_of<A>()...};
+    fmt::check_format(str, kinds, sizeof...(A));
   }
   std::string_view str;
 };

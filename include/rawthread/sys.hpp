@@ -513,6 +513,7 @@ template <class... A>
 Result<std::size_t> format_to(char* buf, std::size_t size,
                               std::type_identity_t<format_string<A...>> fmt,
                               const A&... args) noexcept {
+  namespace detail = rawthread::detail;  // not rawthread::sys::detail
   const detail::fmt::Arg packed[sizeof...(A) + 1] = {detail::fmt::make_arg(args)...};
   return detail::fmt::vformat_to(buf, size, fmt.str, packed, sizeof...(A));
 }
@@ -524,6 +525,7 @@ Result<std::size_t> format_to(char* buf, std::size_t size,
 template <class... A>
 Result<void> print(int fd, std::type_identity_t<format_string<A...>> fmt,
                    const A&... args) noexcept {
+  namespace detail = rawthread::detail;  // not rawthread::sys::detail
   const detail::fmt::Arg packed[sizeof...(A) + 1] = {detail::fmt::make_arg(args)...};
   return detail::fmt::vprint(fd, fmt.str, packed, sizeof...(A));
 }
