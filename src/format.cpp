@@ -77,9 +77,12 @@ static char* digits(char* end, std::uint64_t value, unsigned base, bool upper) n
 void format_int(Sink& sink, const Spec& spec, std::uint64_t magnitude, bool negative) noexcept {
   const char t = spec.type;
   unsigned base = 10;
-  if (t == 'x' || t == 'X') base = 16;
-  else if (t == 'o') base = 8;
-  else if (t == 'b' || t == 'B') base = 2;
+  if (t == 'x' || t == 'X')
+    base = 16;
+  else if (t == 'o')
+    base = 8;
+  else if (t == 'b' || t == 'B')
+    base = 2;
   const bool upper = t == 'X' || t == 'B';
 
   char text[64 + 2];
@@ -87,13 +90,16 @@ void format_int(Sink& sink, const Spec& spec, std::uint64_t magnitude, bool nega
   char* first = end;
   // printf: precision 0 and value 0 print no digits ("%.0d"); '#o' then
   // still gives its "0".
-  if (!(spec.printf && spec.precision == 0 && magnitude == 0)) first = digits(end, magnitude, base, upper);
+  if (!(spec.printf && spec.precision == 0 && magnitude == 0))
+    first = digits(end, magnitude, base, upper);
   std::size_t count = static_cast<std::size_t>(end - first);
 
   char prefix[4];
   std::size_t prefix_len = 0;
-  if (negative) prefix[prefix_len++] = '-';
-  else if (spec.sign != 0) prefix[prefix_len++] = spec.sign;
+  if (negative)
+    prefix[prefix_len++] = '-';
+  else if (spec.sign != 0)
+    prefix[prefix_len++] = spec.sign;
   // Leading zeros printf's precision asks for (min digits); '#o' makes the
   // first digit a 0 (both printf and std::format print "0" for 0).
   std::size_t zeros = 0;
@@ -108,8 +114,8 @@ void format_int(Sink& sink, const Spec& spec, std::uint64_t magnitude, bool nega
     }
   }
   // printf ignores '0' with '-' or a precision; std::format ignores it with an alignment.
-  bool zero_pad = spec.zero && (spec.printf ? spec.align != '<' && spec.precision < 0
-                                            : spec.align == 0);
+  bool zero_pad =
+      spec.zero && (spec.printf ? spec.align != '<' && spec.precision < 0 : spec.align == 0);
   std::size_t length = prefix_len + zeros + count;
   std::size_t pad = static_cast<std::size_t>(spec.width) > length ? spec.width - length : 0;
   std::size_t before = 0;
@@ -167,12 +173,16 @@ static void format_arg(Sink& sink, Spec spec, const Arg& arg) noexcept {
       format_int(sink, spec, arg.u, false);
       return;
     case Kind::boolean:
-      if (integer_type) format_int(sink, spec, arg.b ? 1 : 0, false);
-      else format_string(sink, spec, arg.b ? "true" : "false", arg.b ? 4 : 5);
+      if (integer_type)
+        format_int(sink, spec, arg.b ? 1 : 0, false);
+      else
+        format_string(sink, spec, arg.b ? "true" : "false", arg.b ? 4 : 5);
       return;
     case Kind::character:
-      if (integer_type) format_int(sink, spec, static_cast<unsigned char>(arg.c), false);
-      else format_string(sink, spec, &arg.c, 1);
+      if (integer_type)
+        format_int(sink, spec, static_cast<unsigned char>(arg.c), false);
+      else
+        format_string(sink, spec, &arg.c, 1);
       return;
     case Kind::string:
       format_string(sink, spec, arg.s.data, arg.s.size);
@@ -207,8 +217,8 @@ static void vformat(Sink& sink, std::string_view fmt, const Arg* args, std::size
     if (s[i] == '}') return;
     ++i;
     Spec spec;
-    if (parse_field(s, n, i, spec) != nullptr || next >= count) return;
-    if (check_spec(spec, args[next].kind) != nullptr) return;
+    if (parse_field(s, n, i, spec) != Bad::none || next >= count) return;
+    if (check_spec(spec, args[next].kind) != Bad::none) return;
     format_arg(sink, spec, args[next++]);
   }
 }

@@ -6,7 +6,6 @@
 
 #include <cstddef>
 #include <cstdint>
-
 #include <rawthread/format.hpp>
 
 namespace rawthread::detail::inline RAWTHREAD_ABI_NAMESPACE::fmt {

@@ -188,8 +188,10 @@ Parts split(double value) noexcept {
 Digits shortest(const Decimal& exact, Parts parts) noexcept {
   Decimal low;
   Decimal high;
-  if (parts.lower_gap_half) low.set(4 * parts.m - 1, parts.e - 2);
-  else low.set(2 * parts.m - 1, parts.e - 1);
+  if (parts.lower_gap_half)
+    low.set(4 * parts.m - 1, parts.e - 2);
+  else
+    low.set(2 * parts.m - 1, parts.e - 1);
   high.set(2 * parts.m + 1, parts.e - 1);
   const bool ends_in = (parts.m & 1) == 0;
   auto inside = [&](const Digits& c) {
@@ -315,7 +317,10 @@ void format_float(Sink& sink, const Spec& spec, double value) noexcept {
     int nd = dg.nd;
     int exp = nd == 0 ? 0 : dg.point - 1;
     int sci_len = nd + (nd > 1 ? 1 : 0) + (exp >= 100 || exp <= -100 ? 5 : 4);
-    int fixed_len = nd == 0 ? 1 : dg.point <= 0 ? 2 - dg.point + nd : dg.point >= nd ? dg.point : nd + 1;
+    int fixed_len = nd == 0          ? 1
+                    : dg.point <= 0  ? 2 - dg.point + nd
+                    : dg.point >= nd ? dg.point
+                                     : nd + 1;
     if (fixed_len <= sci_len) {
       body.frac = nd > dg.point ? nd - dg.point : 0;
       // No fraction: the value is an integer (a double whose shortest
@@ -333,8 +338,7 @@ void format_float(Sink& sink, const Spec& spec, double value) noexcept {
   put_body(counter, body.dg, body.scientific, body.frac, body.trim, body.point, body.upper);
   const std::size_t length = (sign != 0 ? 1 : 0) + counter.total;
   std::size_t pad = static_cast<std::size_t>(spec.width) > length ? spec.width - length : 0;
-  const bool zero_pad =
-      spec.zero && (spec.printf ? spec.align != '<' : spec.align == 0);
+  const bool zero_pad = spec.zero && (spec.printf ? spec.align != '<' : spec.align == 0);
   std::size_t before = 0;
   std::size_t zeros = 0;
   if (zero_pad) {

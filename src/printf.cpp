@@ -2,12 +2,12 @@
 // rawthread_snprintf and rawthread_dprintf (rawthread/sys.h): printf's
 // syntax over the engines sys::format_to uses (format.hpp).
 #include <asm/errno.h>  // EOVERFLOW, the kernel's: no libc here
+#include <rawthread/sys.h>
+
 #include <climits>
 #include <cstdarg>
 #include <cstddef>
 #include <cstdint>
-
-#include <rawthread/sys.h>
 
 #include "format.hpp"
 
@@ -30,13 +30,18 @@ void vprintf_to(Sink& sink, const char* fmt, va_list ap) noexcept {
     Spec spec;
     spec.printf = true;
     for (;; ++s) {
-      if (*s == '-') spec.align = '<';
-      else if (*s == '+') spec.sign = '+';
+      if (*s == '-')
+        spec.align = '<';
+      else if (*s == '+')
+        spec.sign = '+';
       else if (*s == ' ') {
         if (spec.sign == 0) spec.sign = ' ';
-      } else if (*s == '#') spec.alt = true;
-      else if (*s == '0') spec.zero = true;
-      else break;
+      } else if (*s == '#')
+        spec.alt = true;
+      else if (*s == '0')
+        spec.zero = true;
+      else
+        break;
     }
     if (*s == '*') {
       int width = va_arg(ap, int);
@@ -73,13 +78,20 @@ void vprintf_to(Sink& sink, const char* fmt, va_list ap) noexcept {
     if (spec.width > kMaxWidth) spec.width = kMaxWidth;
     if (spec.precision > kMaxWidth) spec.precision = kMaxWidth;
     Length length = Length::none;
-    if (s[0] == 'h' && s[1] == 'h') length = Length::hh, s += 2;
-    else if (s[0] == 'h') length = Length::h, ++s;
-    else if (s[0] == 'l' && s[1] == 'l') length = Length::ll, s += 2;
-    else if (s[0] == 'l') length = Length::l, ++s;
-    else if (s[0] == 'z') length = Length::z, ++s;
-    else if (s[0] == 'j') length = Length::j, ++s;
-    else if (s[0] == 't') length = Length::t, ++s;
+    if (s[0] == 'h' && s[1] == 'h')
+      length = Length::hh, s += 2;
+    else if (s[0] == 'h')
+      length = Length::h, ++s;
+    else if (s[0] == 'l' && s[1] == 'l')
+      length = Length::ll, s += 2;
+    else if (s[0] == 'l')
+      length = Length::l, ++s;
+    else if (s[0] == 'z')
+      length = Length::z, ++s;
+    else if (s[0] == 'j')
+      length = Length::j, ++s;
+    else if (s[0] == 't')
+      length = Length::t, ++s;
     const char c = *s;
     if (c == '\0') {  // a '%' that ends the string: as it stands
       sink.put(conversion, static_cast<std::size_t>(s - conversion));
@@ -91,14 +103,30 @@ void vprintf_to(Sink& sink, const char* fmt, va_list ap) noexcept {
       case 'i': {
         long long v;
         switch (length) {
-          case Length::hh: v = static_cast<signed char>(va_arg(ap, int)); break;
-          case Length::h: v = static_cast<short>(va_arg(ap, int)); break;
-          case Length::l: v = va_arg(ap, long); break;
-          case Length::ll: v = va_arg(ap, long long); break;
-          case Length::z: v = va_arg(ap, long); break;  // ssize_t
-          case Length::j: v = va_arg(ap, std::intmax_t); break;
-          case Length::t: v = va_arg(ap, std::ptrdiff_t); break;
-          default: v = va_arg(ap, int); break;
+          case Length::hh:
+            v = static_cast<signed char>(va_arg(ap, int));
+            break;
+          case Length::h:
+            v = static_cast<short>(va_arg(ap, int));
+            break;
+          case Length::l:
+            v = va_arg(ap, long);
+            break;
+          case Length::ll:
+            v = va_arg(ap, long long);
+            break;
+          case Length::z:
+            v = va_arg(ap, long);
+            break;  // ssize_t
+          case Length::j:
+            v = va_arg(ap, std::intmax_t);
+            break;
+          case Length::t:
+            v = va_arg(ap, std::ptrdiff_t);
+            break;
+          default:
+            v = va_arg(ap, int);
+            break;
         }
         spec.type = 'd';
         format_int(sink, spec, v < 0 ? 0 - static_cast<std::uint64_t>(v) : v, v < 0);
@@ -110,14 +138,30 @@ void vprintf_to(Sink& sink, const char* fmt, va_list ap) noexcept {
       case 'o': {
         unsigned long long v;
         switch (length) {
-          case Length::hh: v = static_cast<unsigned char>(va_arg(ap, unsigned)); break;
-          case Length::h: v = static_cast<unsigned short>(va_arg(ap, unsigned)); break;
-          case Length::l: v = va_arg(ap, unsigned long); break;
-          case Length::ll: v = va_arg(ap, unsigned long long); break;
-          case Length::z: v = va_arg(ap, std::size_t); break;
-          case Length::j: v = va_arg(ap, std::uintmax_t); break;
-          case Length::t: v = static_cast<std::make_unsigned_t<std::ptrdiff_t>>(va_arg(ap, std::ptrdiff_t)); break;
-          default: v = va_arg(ap, unsigned); break;
+          case Length::hh:
+            v = static_cast<unsigned char>(va_arg(ap, unsigned));
+            break;
+          case Length::h:
+            v = static_cast<unsigned short>(va_arg(ap, unsigned));
+            break;
+          case Length::l:
+            v = va_arg(ap, unsigned long);
+            break;
+          case Length::ll:
+            v = va_arg(ap, unsigned long long);
+            break;
+          case Length::z:
+            v = va_arg(ap, std::size_t);
+            break;
+          case Length::j:
+            v = va_arg(ap, std::uintmax_t);
+            break;
+          case Length::t:
+            v = static_cast<std::make_unsigned_t<std::ptrdiff_t>>(va_arg(ap, std::ptrdiff_t));
+            break;
+          default:
+            v = va_arg(ap, unsigned);
+            break;
         }
         spec.type = c == 'u' ? 'd' : c;
         spec.sign = 0;  // printf's '+' and ' ' are for signed conversions
@@ -140,7 +184,8 @@ void vprintf_to(Sink& sink, const char* fmt, va_list ap) noexcept {
         }
         std::size_t n = 0;
         // Only as far as the precision: the array need not be NUL-terminated.
-        std::size_t limit = spec.precision >= 0 ? static_cast<std::size_t>(spec.precision) : SIZE_MAX;
+        std::size_t limit =
+            spec.precision >= 0 ? static_cast<std::size_t>(spec.precision) : SIZE_MAX;
         while (n < limit && text[n] != '\0') ++n;
         format_string(sink, spec, text, n);
         break;

@@ -5,10 +5,8 @@
 // random flags, widths, precisions and conversions), "{}" of a double against
 // std::to_chars and strtod (shortest round trip), and the documented cases.
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <rawthread/sys.h>
-#include <rawthread/sys.hpp>
+#include <unistd.h>
 
 #include <charconv>
 #include <climits>
@@ -18,6 +16,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <rawthread/sys.hpp>
 #include <string>
 #include <string_view>
 
@@ -107,22 +106,32 @@ void random_printf_int(std::mt19937_64& rng) {
   std::string_view l = length;
   const bool is_signed = *conversion == 'd' || *conversion == 'i';
   if (l == "hh" || l == "h" || l.empty()) {
-    if (is_signed) expect_same_printf(format.c_str(), static_cast<int>(bits));
-    else expect_same_printf(format.c_str(), static_cast<unsigned>(bits));
+    if (is_signed)
+      expect_same_printf(format.c_str(), static_cast<int>(bits));
+    else
+      expect_same_printf(format.c_str(), static_cast<unsigned>(bits));
   } else if (l == "j") {
-    if (is_signed) expect_same_printf(format.c_str(), static_cast<std::intmax_t>(bits));
-    else expect_same_printf(format.c_str(), static_cast<std::uintmax_t>(bits));
+    if (is_signed)
+      expect_same_printf(format.c_str(), static_cast<std::intmax_t>(bits));
+    else
+      expect_same_printf(format.c_str(), static_cast<std::uintmax_t>(bits));
   } else if (l == "z") {
-    if (is_signed) expect_same_printf(format.c_str(), static_cast<ssize_t>(bits));
-    else expect_same_printf(format.c_str(), static_cast<std::size_t>(bits));
+    if (is_signed)
+      expect_same_printf(format.c_str(), static_cast<ssize_t>(bits));
+    else
+      expect_same_printf(format.c_str(), static_cast<std::size_t>(bits));
   } else if (l == "t") {
     expect_same_printf(format.c_str(), static_cast<std::ptrdiff_t>(bits));
   } else if (l == "l") {
-    if (is_signed) expect_same_printf(format.c_str(), static_cast<long>(bits));
-    else expect_same_printf(format.c_str(), static_cast<unsigned long>(bits));
+    if (is_signed)
+      expect_same_printf(format.c_str(), static_cast<long>(bits));
+    else
+      expect_same_printf(format.c_str(), static_cast<unsigned long>(bits));
   } else {
-    if (is_signed) expect_same_printf(format.c_str(), static_cast<long long>(bits));
-    else expect_same_printf(format.c_str(), static_cast<unsigned long long>(bits));
+    if (is_signed)
+      expect_same_printf(format.c_str(), static_cast<long long>(bits));
+    else
+      expect_same_printf(format.c_str(), static_cast<unsigned long long>(bits));
   }
 }
 
@@ -301,11 +310,13 @@ TEST(FormatRandom, PrintfOtherConversionsMatchGlibc) {
                            kStrings[rng() % 5]);
         break;
       case 1:
-        expect_same_printf(("[%" + flags + width + "c]").c_str(), static_cast<int>(rng() % 95 + 32));
+        expect_same_printf(("[%" + flags + width + "c]").c_str(),
+                           static_cast<int>(rng() % 95 + 32));
         break;
       default:
-        expect_same_printf(("[%" + flags + width + "p]").c_str(),
-                           reinterpret_cast<void*>(static_cast<std::uintptr_t>(rng() >> (rng() % 64))));
+        expect_same_printf(
+            ("[%" + flags + width + "p]").c_str(),
+            reinterpret_cast<void*>(static_cast<std::uintptr_t>(rng() >> (rng() % 64))));
         break;
     }
   }
@@ -384,7 +395,8 @@ TEST(Format, Placeholders) {
 
 TEST(Format, FillAndAlign) {
   char buf[128];
-  (void)sys::format_to(buf, sizeof buf, "[{:*^9}] [{:<5}] [{:>5}] [{:^6}] [{:-<4}]", "mid", 7, "ab", 'c', true);
+  (void)sys::format_to(buf, sizeof buf, "[{:*^9}] [{:<5}] [{:>5}] [{:^6}] [{:-<4}]", "mid", 7, "ab",
+                       'c', true);
   EXPECT_EQ(std::string(buf), "[***mid***] [7    ] [   ab] [  c   ] [true]");
   (void)sys::format_to(buf, sizeof buf, "[{:5}] [{:5}] [{:5}] [{:^5}]", "ab", 12, 'x', 1.5);
   EXPECT_EQ(std::string(buf), "[ab   ] [   12] [x    ] [ 1.5 ]");
@@ -399,7 +411,8 @@ TEST(Format, Integers) {
   (void)sys::format_to(buf, sizeof buf, "{} {} {} {}", INT64_MIN, UINT64_MAX, (signed char)-5,
                        (unsigned short)65535);
   EXPECT_EQ(std::string(buf), "-9223372036854775808 18446744073709551615 -5 65535");
-  (void)sys::format_to(buf, sizeof buf, "{:#x} {:#X} {:#o} {:#b} {:b} {:#B} {:x}", 0, 255, 8, 5, 0, 2, -255);
+  (void)sys::format_to(buf, sizeof buf, "{:#x} {:#X} {:#o} {:#b} {:b} {:#B} {:x}", 0, 255, 8, 5, 0,
+                       2, -255);
   EXPECT_EQ(std::string(buf), "0x0 0XFF 010 0b101 0 0B10 -ff");
   (void)sys::format_to(buf, sizeof buf, "{:+x} {: d} {:c} {:o}", 15u, 4, 65, 0);
   EXPECT_EQ(std::string(buf), "+f  4 A 0");
@@ -418,7 +431,8 @@ TEST(Format, BoolCharStringPointer) {
   std::snprintf(want, sizeof want, "%p", static_cast<void*>(&object));
   (void)sys::format_to(buf, sizeof buf, "{}", &object);
   EXPECT_EQ(std::string(buf), want);
-  (void)sys::format_to(buf, sizeof buf, "{} [{:>6}] [{:<6p}]", nullptr, nullptr, static_cast<const void*>(nullptr));
+  (void)sys::format_to(buf, sizeof buf, "{} [{:>6}] [{:<6p}]", nullptr, nullptr,
+                       static_cast<const void*>(nullptr));
   EXPECT_EQ(std::string(buf), "0x0 [   0x0] [0x0   ]");
   float f = 0.1f;
   (void)sys::format_to(buf, sizeof buf, "{} {:.2f}", f, f);
@@ -455,7 +469,8 @@ TEST(Format, TruncationAndSizeZero) {
 TEST(Format, PrintfDocumentedCases) {
   char buf[128];
   const char* volatile null_text = nullptr;  // hidden from the format checker
-  EXPECT_EQ(rawthread_snprintf(buf, sizeof buf, "%s|%.3s|%10s", null_text, null_text, null_text), 18);
+  EXPECT_EQ(rawthread_snprintf(buf, sizeof buf, "%s|%.3s|%10s", null_text, null_text, null_text),
+            18);
   EXPECT_EQ(std::string(buf), "(null)||    (null)");
   rawthread_snprintf(buf, sizeof buf, "%p %5p", nullptr, nullptr);
   EXPECT_EQ(std::string(buf), "(nil) (nil)");

@@ -5,10 +5,10 @@
 // A format string is checked when it is compiled: format_string's consteval
 // constructor parses it against the argument types, and a bad spec, a type a
 // spec does not fit, or a count of "{}" other than the arguments' is a compile
-// error (a call to the non-constexpr function format_error, whose argument
-// says what is wrong). The arguments are then packed into an array of tagged
-// values, and one non-template function formats them all, so each call site
-// costs little code.
+// error: a call to the non-constexpr function format_error, which the
+// compiler shows with its argument, the reason. The arguments are then
+// packed into an array of tagged values, and one non-template function
+// formats them all, so each call site costs little code.
 //
 // The syntax is std::format's subset:
 //   {}  or  {:[[fill]align][sign][#][0][width][.precision][type]}
@@ -28,13 +28,13 @@
 //   pointers:   any object pointer and nullptr, "0x" and hex (default, p)
 #pragma once
 
+#include <rawthread/version.h>  // RAWTHREAD_ABI_NAMESPACE
+
 #include <cstddef>
 #include <cstdint>
+#include <rawthread/result.hpp>
 #include <string_view>
 #include <type_traits>
-
-#include <rawthread/result.hpp>
-#include <rawthread/version.h>  // RAWTHREAD_ABI_NAMESPACE
 
 namespace rawthread::detail::inline RAWTHREAD_ABI_NAMESPACE::fmt {
 
@@ -58,7 +58,7 @@ struct Arg {
 
 template <class T>
 inline constexpr bool is_char_pointer =
-    std::is_pointer_v<T> && std::is_same_v<std::remove_cv_t<std::remove_pointer_t<T>>, char>;
+    std::is_pointer_v<T>&& std::is_same_v<std::remove_cv_t<std::remove_pointer_t<T>>, char>;
 
 template <class>
 inline constexpr bool unsupported_type = false;
@@ -66,18 +66,26 @@ inline constexpr bool unsupported_type = false;
 template <class T>
 consteval Kind kind_of() {
   using U = std::remove_cv_t<T>;
-  if constexpr (std::is_same_v<U, bool>) return Kind::boolean;
-  else if constexpr (std::is_same_v<U, char>) return Kind::character;
+  if constexpr (std::is_same_v<U, bool>)
+    return Kind::boolean;
+  else if constexpr (std::is_same_v<U, char>)
+    return Kind::character;
   else if constexpr (std::is_same_v<U, wchar_t> || std::is_same_v<U, char8_t> ||
                      std::is_same_v<U, char16_t> || std::is_same_v<U, char32_t>) {
     static_assert(unsupported_type<T>, "format: wide characters are not supported");
     return Kind::sint;
-  } else if constexpr (std::is_integral_v<U> && std::is_signed_v<U>) return Kind::sint;
-  else if constexpr (std::is_integral_v<U>) return Kind::uint;
-  else if constexpr (std::is_same_v<U, float> || std::is_same_v<U, double>) return Kind::floating;
-  else if constexpr (is_char_pointer<std::decay_t<U>>) return Kind::string;
-  else if constexpr (std::is_null_pointer_v<U>) return Kind::pointer;
-  else if constexpr (std::is_convertible_v<const U&, std::string_view>) return Kind::string;
+  } else if constexpr (std::is_integral_v<U> && std::is_signed_v<U>)
+    return Kind::sint;
+  else if constexpr (std::is_integral_v<U>)
+    return Kind::uint;
+  else if constexpr (std::is_same_v<U, float> || std::is_same_v<U, double>)
+    return Kind::floating;
+  else if constexpr (is_char_pointer<std::decay_t<U>>)
+    return Kind::string;
+  else if constexpr (std::is_null_pointer_v<U>)
+    return Kind::pointer;
+  else if constexpr (std::is_convertible_v<const U&, std::string_view>)
+    return Kind::string;
   else if constexpr (std::is_pointer_v<U> && !std::is_function_v<std::remove_pointer_t<U>>)
     return Kind::pointer;
   else {
@@ -91,11 +99,16 @@ Arg make_arg(const T& value) noexcept {
   using U = std::remove_cv_t<T>;
   Arg arg{};
   arg.kind = kind_of<T>();
-  if constexpr (std::is_same_v<U, bool>) arg.b = value;
-  else if constexpr (std::is_same_v<U, char>) arg.c = value;
-  else if constexpr (std::is_integral_v<U> && std::is_signed_v<U>) arg.i = value;
-  else if constexpr (std::is_integral_v<U>) arg.u = value;
-  else if constexpr (std::is_floating_point_v<U>) arg.d = value;
+  if constexpr (std::is_same_v<U, bool>)
+    arg.b = value;
+  else if constexpr (std::is_same_v<U, char>)
+    arg.c = value;
+  else if constexpr (std::is_integral_v<U> && std::is_signed_v<U>)
+    arg.i = value;
+  else if constexpr (std::is_integral_v<U>)
+    arg.u = value;
+  else if constexpr (std::is_floating_point_v<U>)
+    arg.d = value;
   else if constexpr (std::is_array_v<U>) {
     // A char array is a string up to its first NUL or its end.
     std::size_t n = 0;
@@ -111,9 +124,37 @@ Arg make_arg(const T& value) noexcept {
   } else if constexpr (std::is_convertible_v<const U&, std::string_view>) {
     std::string_view view = value;
     arg.s = {view.data(), view.size()};
-  } else arg.p = static_cast<const void*>(value);
+  } else
+    arg.p = static_cast<const void*>(value);
   return arg;
 }
+
+// What is wrong with a format string (report() names it).
+enum class Bad : unsigned char {
+  none,
+  width_too_large,
+  argument_index,
+  bad_field,
+  dynamic_width,
+  missing_precision,
+  bad_spec,
+  integer_type,
+  integer_precision,
+  char_flags,
+  bool_char_precision,
+  bool_char_type,
+  bool_char_flags,
+  string_type,
+  string_flags,
+  pointer_type,
+  pointer_flags,
+  hex_float,
+  float_type,
+  unknown_kind,
+  unmatched_close,
+  too_few_arguments,
+  too_many_arguments,
+};
 
 // One replacement field's spec, parsed. printf marks rawthread_snprintf's
 // rules where they differ from std::format's (precision of integers, "#x" of
@@ -133,24 +174,23 @@ struct Spec {
 inline constexpr int kMaxWidth = 1 << 20;  // width and precision above it are errors
 
 // Parses the spec of a replacement field: `i` is just past '{'. On success,
-// `i` is just past the closing '}' and the result is null; otherwise it is
-// what is wrong.
-constexpr const char* parse_field(const char* s, std::size_t n, std::size_t& i, Spec& spec) {
-  auto number = [&](int& out) -> const char* {
+// `i` is just past the closing '}' and the result is Bad::none.
+constexpr Bad parse_field(const char* s, std::size_t n, std::size_t& i, Spec& spec) {
+  auto number = [&](int& out) -> Bad {
     long v = 0;
     while (i < n && s[i] >= '0' && s[i] <= '9') {
       v = v * 10 + (s[i++] - '0');
-      if (v > kMaxWidth) return "width or precision too large";
+      if (v > kMaxWidth) return Bad::width_too_large;
     }
     out = static_cast<int>(v);
-    return nullptr;
+    return Bad::none;
   };
-  if (i < n && s[i] >= '0' && s[i] <= '9') return "argument indexes are not supported, only {}";
+  if (i < n && s[i] >= '0' && s[i] <= '9') return Bad::argument_index;
   if (i < n && s[i] == '}') {
     ++i;
-    return nullptr;
+    return Bad::none;
   }
-  if (i >= n || s[i] != ':') return "expected ':' or '}' after '{'";
+  if (i >= n || s[i] != ':') return Bad::bad_field;
   ++i;
   auto is_align = [](char c) { return c == '<' || c == '>' || c == '^'; };
   if (i + 1 < n && is_align(s[i + 1]) && s[i] != '{' && s[i] != '}') {
@@ -160,66 +200,138 @@ constexpr const char* parse_field(const char* s, std::size_t n, std::size_t& i, 
   } else if (i < n && is_align(s[i])) {
     spec.align = s[i++];
   }
-  if (i < n && (s[i] == '+' || s[i] == ' ')) spec.sign = s[i++];
-  else if (i < n && s[i] == '-') ++i;
+  if (i < n && (s[i] == '+' || s[i] == ' '))
+    spec.sign = s[i++];
+  else if (i < n && s[i] == '-')
+    ++i;
   if (i < n && s[i] == '#') spec.alt = true, ++i;
   if (i < n && s[i] == '0') spec.zero = true, ++i;
-  if (i < n && s[i] == '{') return "dynamic width or precision is not supported";
-  if (const char* error = number(spec.width)) return error;
+  if (i < n && s[i] == '{') return Bad::dynamic_width;
+  if (Bad error = number(spec.width); error != Bad::none) return error;
   if (i < n && s[i] == '.') {
     ++i;
-    if (i < n && s[i] == '{') return "dynamic width or precision is not supported";
-    if (i >= n || s[i] < '0' || s[i] > '9') return "missing precision after '.'";
-    if (const char* error = number(spec.precision)) return error;
+    if (i < n && s[i] == '{') return Bad::dynamic_width;
+    if (i >= n || s[i] < '0' || s[i] > '9') return Bad::missing_precision;
+    if (Bad error = number(spec.precision); error != Bad::none) return error;
   }
   if (i < n && s[i] != '}') spec.type = s[i++];
-  if (i >= n || s[i] != '}') return "unknown or misplaced character in format spec";
+  if (i >= n || s[i] != '}') return Bad::bad_spec;
   ++i;
-  return nullptr;
+  return Bad::none;
 }
 
-// Whether `spec` fits an argument of `kind`: null if so, else why not.
-constexpr const char* check_spec(const Spec& spec, Kind kind) {
+// Whether `spec` fits an argument of `kind`: Bad::none if so, else why not.
+constexpr Bad check_spec(const Spec& spec, Kind kind) {
   const char t = spec.type;
-  const bool integer_type =
-      t == 'd' || t == 'x' || t == 'X' || t == 'o' || t == 'b' || t == 'B';
+  const bool integer_type = t == 'd' || t == 'x' || t == 'X' || t == 'o' || t == 'b' || t == 'B';
   const bool numeric_flags = spec.sign != 0 || spec.alt || spec.zero;
   switch (kind) {
     case Kind::sint:
     case Kind::uint:
-      if (!(t == 0 || integer_type || t == 'c')) return "type not valid for an integer";
-      if (spec.precision >= 0) return "precision not allowed for an integer";
-      if (t == 'c' && numeric_flags) return "sign, '#' or '0' not allowed with 'c'";
-      return nullptr;
+      if (!(t == 0 || integer_type || t == 'c')) return Bad::integer_type;
+      if (spec.precision >= 0) return Bad::integer_precision;
+      if (t == 'c' && numeric_flags) return Bad::char_flags;
+      return Bad::none;
     case Kind::boolean:
     case Kind::character:
-      if (spec.precision >= 0) return "precision not allowed for bool or char";
-      if (integer_type) return nullptr;
-      if (t != 0 && t != (kind == Kind::boolean ? 's' : 'c'))
-        return "type not valid for bool or char";
-      if (numeric_flags) return "sign, '#' or '0' need an integer type for bool or char";
-      return nullptr;
+      if (spec.precision >= 0) return Bad::bool_char_precision;
+      if (integer_type) return Bad::none;
+      if (t != 0 && t != (kind == Kind::boolean ? 's' : 'c')) return Bad::bool_char_type;
+      if (numeric_flags) return Bad::bool_char_flags;
+      return Bad::none;
     case Kind::string:
-      if (t != 0 && t != 's') return "type not valid for a string";
-      if (numeric_flags) return "sign, '#' or '0' not allowed for a string";
-      return nullptr;
+      if (t != 0 && t != 's') return Bad::string_type;
+      if (numeric_flags) return Bad::string_flags;
+      return Bad::none;
     case Kind::pointer:
-      if (t != 0 && t != 'p') return "type not valid for a pointer";
-      if (numeric_flags || spec.precision >= 0)
-        return "sign, '#', '0' or precision not allowed for a pointer";
-      return nullptr;
+      if (t != 0 && t != 'p') return Bad::pointer_type;
+      if (numeric_flags || spec.precision >= 0) return Bad::pointer_flags;
+      return Bad::none;
     case Kind::floating:
-      if (t == 'a' || t == 'A') return "hexadecimal floats are not supported";
+      if (t == 'a' || t == 'A') return Bad::hex_float;
       if (!(t == 0 || t == 'e' || t == 'E' || t == 'f' || t == 'F' || t == 'g' || t == 'G'))
-        return "type not valid for a floating-point value";
-      return nullptr;
+        return Bad::float_type;
+      return Bad::none;
   }
-  return "unknown argument kind";
+  return Bad::unknown_kind;
 }
 
 // Called only in a constant evaluation that found an error: not constexpr, so
-// the compiler stops there and shows the reason. Never defined.
+// the compiler stops at the call and shows it, with the reason. Never defined.
 void format_error(const char* reason);
+
+consteval void report(Bad bad) {
+  switch (bad) {
+    case Bad::none:
+      return;
+    case Bad::width_too_large:
+      format_error("width or precision too large");
+      return;
+    case Bad::argument_index:
+      format_error("argument indexes are not supported, only {}");
+      return;
+    case Bad::bad_field:
+      format_error("expected ':' or '}' after '{'");
+      return;
+    case Bad::dynamic_width:
+      format_error("dynamic width or precision is not supported");
+      return;
+    case Bad::missing_precision:
+      format_error("missing precision after '.'");
+      return;
+    case Bad::bad_spec:
+      format_error("unknown or misplaced character in format spec");
+      return;
+    case Bad::integer_type:
+      format_error("type not valid for an integer");
+      return;
+    case Bad::integer_precision:
+      format_error("precision not allowed for an integer");
+      return;
+    case Bad::char_flags:
+      format_error("sign, '#' or '0' not allowed with 'c'");
+      return;
+    case Bad::bool_char_precision:
+      format_error("precision not allowed for bool or char");
+      return;
+    case Bad::bool_char_type:
+      format_error("type not valid for bool or char");
+      return;
+    case Bad::bool_char_flags:
+      format_error("sign, '#' or '0' need an integer type for bool or char");
+      return;
+    case Bad::string_type:
+      format_error("type not valid for a string");
+      return;
+    case Bad::string_flags:
+      format_error("sign, '#' or '0' not allowed for a string");
+      return;
+    case Bad::pointer_type:
+      format_error("type not valid for a pointer");
+      return;
+    case Bad::pointer_flags:
+      format_error("sign, '#', '0' or precision not allowed for a pointer");
+      return;
+    case Bad::hex_float:
+      format_error("hexadecimal floats are not supported");
+      return;
+    case Bad::float_type:
+      format_error("type not valid for a floating-point value");
+      return;
+    case Bad::unknown_kind:
+      format_error("unknown argument kind");
+      return;
+    case Bad::unmatched_close:
+      format_error("unmatched '}' in format string (use }} for a literal })");
+      return;
+    case Bad::too_few_arguments:
+      format_error("more {} in the format string than arguments");
+      return;
+    case Bad::too_many_arguments:
+      format_error("more arguments than {} in the format string");
+      return;
+  }
+}
 
 consteval void check_format(std::string_view text, const Kind* kinds, std::size_t count) {
   const char* s = text.data();
@@ -228,21 +340,23 @@ consteval void check_format(std::string_view text, const Kind* kinds, std::size_
   for (std::size_t i = 0; i < n;) {
     const char c = s[i++];
     if (c == '}') {
-      if (i < n && s[i] == '}') ++i;
-      else format_error("unmatched '}' in format string (use }} for a literal })");
+      if (i < n && s[i] == '}')
+        ++i;
+      else
+        report(Bad::unmatched_close);
     } else if (c == '{') {
       if (i < n && s[i] == '{') {
         ++i;
         continue;
       }
       Spec spec;
-      if (const char* error = parse_field(s, n, i, spec)) format_error(error);
-      if (used >= count) format_error("more {} in the format string than arguments");
-      if (const char* error = check_spec(spec, kinds[used])) format_error(error);
+      report(parse_field(s, n, i, spec));
+      if (used >= count) report(Bad::too_few_arguments);
+      report(check_spec(spec, kinds[used]));
       ++used;
     }
   }
-  if (used < count) format_error("more arguments than {} in the format string");
+  if (used < count) report(Bad::too_many_arguments);
 }
 
 Result<std::size_t> vformat_to(char* buf, std::size_t size, std::string_view fmt, const Arg* args,
@@ -257,7 +371,7 @@ namespace rawthread::sys {
 template <class... A>
 struct format_string {
   template <class S>
-    requires std::is_convertible_v<const S&, std::string_view>
+  requires std::is_convertible_v<const S&, std::string_view>
   consteval format_string(const S& text) : str(text) {
     // Qualified in full: sys.hpp has a rawthread::sys::detail of its own.
     namespace fmt = rawthread::detail::fmt;
