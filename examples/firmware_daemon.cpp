@@ -168,9 +168,11 @@ void heartbeat() {
 // with an interrupt request, so its poll, get, acquire or sleep returns
 // Errc::interrupted (and a request that finds it between calls ends the next
 // one). Every loop also checks `stop`, set before this is called.
+// The join is tried twice: a SIGTERM whose handler ran in this thread outside
+// a wait left its request pending, and that ends the first join at once.
 void end(rawthread::Thread& thread) {
   (void)thread.interrupt(kSigTerm);
-  (void)thread.join(5.0);
+  if (!thread.join(5.0)) (void)thread.join(5.0);
 }
 
 int worker() {

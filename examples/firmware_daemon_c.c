@@ -91,8 +91,11 @@ static int worker(void) {
   /* Ends the sensor wherever it waits (poll, put, sleep): SIGTERM with an
    * interrupt request. */
   rawthread_thread_interrupt(&thread, kSigTerm);
+  /* A SIGTERM whose handler ran in this thread outside a wait left its
+   * interrupt request pending, and that ends the first join at once. */
   bool joined = false;
-  rawthread_join(&thread, 5.0, &joined);
+  if (rawthread_join(&thread, 5.0, &joined) == RAWTHREAD_E_JOIN_INTERRUPTED)
+    rawthread_join(&thread, 5.0, &joined);
   rawthread_dprintf(1, "worker %d: exit %d\n", generation, joined ? status : 1);
   return joined ? status : 1;
 }
