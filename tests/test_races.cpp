@@ -485,6 +485,33 @@ TEST_F(RacesTest, HandlerRequestAgainstTheStartOfASleep) {
   run_race(Sender::handler_request, main_tid_, sleep_5s, nullptr, "sleep races", 1515);
 }
 
+// rawthread::sys::poll (issue 17): ppoll's relative timeout is the armed
+// deadline, collapsed by a request as a futex's absolute one is; a pipe
+// nobody writes to keeps it waiting 5 s. The result as an acquire's.
+int g_race_pipe[2] = {-1, -1};
+Result<bool> poll_5s() {
+  pollfd fd{g_race_pipe[0], POLLIN, 0};
+  Result<int> r = sys::poll(&fd, 1, 5.0);
+  if (r) return false;
+  return r.error();
+}
+
+TEST_F(RacesTest, HandlerRequestAgainstTheStartOfAPoll) {
+  ASSERT_EQ(::pipe2(g_race_pipe, O_CLOEXEC), 0);
+  run_race(Sender::handler_request, main_tid_, poll_5s, nullptr, "poll races", 1717);
+  ::close(g_race_pipe[0]);
+  ::close(g_race_pipe[1]);
+}
+
+TEST_F(RacesTest, InterruptMainAgainstTheStartOfAPoll) {
+  RT_REQUIRES_CONCURRENCY();  // the sender thread spins while main waits
+  ASSERT_EQ(::pipe2(g_race_pipe, O_CLOEXEC), 0);
+  run_race(Sender::interrupt_main, main_tid_, poll_5s, nullptr, "poll interrupt_main races",
+           1718);
+  ::close(g_race_pipe[0]);
+  ::close(g_race_pipe[1]);
+}
+
 // A Semaphore's acquire and an Event's wait: the same wait loop, so the
 // same guarantee, checked on each.
 TEST_F(RacesTest, InterruptMainAgainstTheStartOfASemaphoreAcquire) {

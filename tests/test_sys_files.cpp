@@ -9,7 +9,9 @@
 // reads the state back.
 //
 // sys.hpp first, the libc's <poll.h> and <fcntl.h> after it: that order
-// must compile (test_sys_files_order.cpp has the other one).
+// compiles with RAWTHREAD_SYS_LIBC_HEADERS (test_sys_files_order.cpp has the
+// libc's first, without it; the freestanding test the kernel's first).
+#define RAWTHREAD_SYS_LIBC_HEADERS 1
 #include <rawthread/sys.hpp>
 
 #include <fcntl.h>

@@ -21,13 +21,14 @@ extern "C" {
 
 /* rawthread::sys's calls of the same names (<rawthread/sys.hpp> says what each
  * does, on EINTR too). The __NR_* numbers come from <asm/unistd.h>, included
- * here. struct pollfd and the O_*, POLL*, AT_* constants come, as in sys.hpp,
- * from the libc's <poll.h> and <fcntl.h> where those headers exist (the
- * kernel's values and layout on Linux; either may then be included before
- * or after this header), else from the kernel's <linux/poll.h> and
- * <linux/fcntl.h> (which no translation unit can have beside the libc's). In
- * a strict C mode (-std=c11) glibc hides O_CLOEXEC, O_DIRECTORY and
- * O_NOFOLLOW: they are defined here from its __O_* spellings.
+ * here. struct pollfd and the O_*, POLL*, AT_* constants come, as in
+ * sys.hpp (which explains the rules), from the libc's <poll.h>/<fcntl.h> or
+ * the kernel's <linux/poll.h>/<linux/fcntl.h>, whichever the file has
+ * included already, else from the kernel's, or the libc's when
+ * RAWTHREAD_SYS_LIBC_HEADERS is defined: define it to include the libc's
+ * headers after this one. In a strict C mode (-std=c11) glibc hides
+ * O_CLOEXEC, O_DIRECTORY and O_NOFOLLOW: they are defined here from its
+ * __O_* spellings.
  *
  * Errors: -errno from the kernel; a null path, a negative offset, a bad
  * timeout: -EINVAL, before any system call; a poll ended by an interrupt
@@ -36,11 +37,18 @@ extern "C" {
  * here (glibc's <errno.h> takes them from the same file). */
 #include <asm/errno.h>
 #include <asm/unistd.h>
-#if defined(__has_include) && __has_include(<poll.h>) && __has_include(<fcntl.h>)
+/* The ones in already, else the kernel's (the libc's with
+ * RAWTHREAD_SYS_LIBC_HEADERS defined): see above. */
+#if defined(_FCNTL_H) || defined(_ASM_GENERIC_FCNTL_H) || defined(_LINUX_FCNTL_H)
+#elif defined(RAWTHREAD_SYS_LIBC_HEADERS)
 #include <fcntl.h>
-#include <poll.h>
 #else
 #include <linux/fcntl.h>
+#endif
+#if defined(_SYS_POLL_H) || defined(_POLL_H) || defined(__ASM_GENERIC_POLL_H)
+#elif defined(RAWTHREAD_SYS_LIBC_HEADERS)
+#include <poll.h>
+#else
 #include <linux/poll.h>
 #endif
 #if !defined(O_CLOEXEC) && defined(__O_CLOEXEC)

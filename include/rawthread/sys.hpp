@@ -21,13 +21,19 @@
 #include <asm/errno.h>    // the E* numbers in Error::sys_errno
 #include <asm/unistd.h>  // the __NR_* numbers sys::syscall takes
 
-// pollfd, O_*, POLL*, AT_*: the libc's where its headers exist (the same
-// values and layout as the kernel's; see "Raw system calls" below).
-#if __has_include(<poll.h>) && __has_include(<fcntl.h>)
+// pollfd, O_*, POLL*, AT_*: the libc's or the kernel's headers, whichever
+// are in already, else the kernel's (the libc's with RAWTHREAD_SYS_LIBC_HEADERS
+// defined); see "Raw system calls" below.
+#if defined(_FCNTL_H) || defined(_ASM_GENERIC_FCNTL_H) || defined(_LINUX_FCNTL_H)
+#elif defined(RAWTHREAD_SYS_LIBC_HEADERS)
 #include <fcntl.h>
-#include <poll.h>
 #else
 #include <linux/fcntl.h>
+#endif
+#if defined(_SYS_POLL_H) || defined(_POLL_H) || defined(__ASM_GENERIC_POLL_H)
+#elif defined(RAWTHREAD_SYS_LIBC_HEADERS)
+#include <poll.h>
+#else
 #include <linux/poll.h>
 #endif
 // glibc shows these only to C++, GNU or POSIX 2008 code; the values are its own.
@@ -161,19 +167,24 @@ Result<void> write_int(int fd, long long value) noexcept;
 // System call numbers are the kernel's __NR_* from <asm/unistd.h>, which this
 // header includes (it is in every Linux sysroot, cross ones included).
 //
-// pollfd and the O_*, POLL* and AT_* constants. Where the C library's headers
-// exist (a hosted program, or a libc-free one built with a toolchain that has
-// them), this header takes them from <poll.h> and <fcntl.h>: on Linux they
-// are the kernel's values and struct pollfd is the kernel's layout, and a
-// translation unit may then include <poll.h> / <fcntl.h> before or after this
-// header. (The kernel's own <linux/poll.h> and <linux/fcntl.h> define struct
-// pollfd and struct flock a second time, which no translation unit that
-// also includes the libc's can survive.) Without libc headers it takes them
-// from the kernel's <linux/poll.h> and <linux/fcntl.h>; a program that
-// includes those itself then must not also include the libc's. A musl
-// program that has already included <linux/poll.h> is in that second case.
-// The handful of constants glibc hides in a strict C or POSIX mode are
-// defined here from glibc's __O_* spellings.
+// pollfd and the O_*, POLL* and AT_* constants (API.md: the kernel's)
+// come from the headers the translation unit has included already, the
+// libc's <poll.h> / <fcntl.h> (glibc's or musl's, found by their include
+// guards) or the kernel's <linux/poll.h> / <linux/fcntl.h>; with none, from
+// the kernel's, which a libc-free program has. On Linux both are the
+// kernel's values, and struct pollfd the kernel's layout. The two families
+// cannot meet in one translation unit (each defines struct pollfd, struct
+// flock, struct f_owner_ex), so:
+//   - libc's or kernel's headers first, this header after: works;
+//   - this header first, the kernel's after: works (guarded, one copy);
+//   - this header first, the libc's after: define RAWTHREAD_SYS_LIBC_HEADERS
+//     before including it (or on the command line), and it includes the
+//     libc's <fcntl.h> and <poll.h> instead of the kernel's.
+// Without that macro the last order fails to compile, on the libc's
+// redefinitions: it cannot be detected, only chosen. Mixing poll from one
+// family with fcntl from the other follows the same rules per header. The
+// handful of constants glibc hides in a strict C or POSIX mode (O_CLOEXEC,
+// O_DIRECTORY, O_NOFOLLOW) are defined here from its __O_* spellings.
 //
 // What each call does on EINTR (a signal handler ran while it blocked) is
 // said with it: resumed where the call can go on without changing meaning,
@@ -277,11 +288,12 @@ Result<int> dup2(int fd, int newfd) noexcept;
 // wait or move its end, and it never ends early. Returns how many of `fds`
 // have revents (0: the time ran out). Interruptible as Lock::acquire: an
 // interrupt request for the calling thread (request_interrupt,
-// interrupt_main, Thread::interrupt), pending when it is called or arriving
+// interrupt_main, Thread::interrupt), pending when it is called (even with
+// timeout 0 and fds ready, as a blocking acquire of a free lock) or arriving
 // while it waits, ends it with Errc::interrupted "poll interrupted" (errno
-// EINTR), the request consumed; when fds are ready and a request is
-// pending, it returns the count and leaves the request pending, as an
-// acquire that takes the lock.
+// EINTR), the request consumed. One that arrives as fds become ready may
+// find poll returning the count: it stays pending for the next wait.
+// Blocking open (a FIFO) is not interruptible this way.
 //   fds null while n > 0:    value_error "argument must not be null"
 //   timeout negative, not -1, or NaN:
 //                            value_error "timeout value must be a non-negative number"

@@ -4,14 +4,14 @@
  * supplies it): each call's success, its -errno on failure, -EINVAL for
  * arguments refused before the call, O_CLOEXEC by default, poll's timeout
  * and a pending interrupt request. The libc only prints and exits. */
-#include <rawthread/sys.h>
-
-#include <fcntl.h> /* after sys.h: the same definitions, once */
+#include <fcntl.h> /* the libc's first: sys.h uses them */
 #include <poll.h>
-
-#include <asm/ioctls.h> /* FIONREAD */
 #include <stdio.h>
 #include <string.h>
+
+#include <asm/ioctls.h> /* FIONREAD */
+
+#include <rawthread/sys.h>
 
 static int failed;
 static long checks;
