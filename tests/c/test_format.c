@@ -49,7 +49,7 @@ int main(void) {
   EXPECT_FORMAT("3.142 2.500000e+00 0.0001 1e+06", "%.3f %e %g %g", 3.14159, 2.5, 0.0001, 1e6);
   EXPECT_FORMAT("0.3 2 0", "%.1f %.0f %.0f", 0.35, 2.5, 0.5);
   EXPECT_FORMAT("[0003.142]", "[%08.3f]", 3.14159);
-  EXPECT_FORMAT("-128 65535 -1 18446744073709551615", "%hhd %hu %ld %llu", -128, 65535, -1L,
+  EXPECT_FORMAT("-128 65535 -1 18446744073709551615", "%hhd %hu %ld %llu", (signed char)-128, (unsigned short)65535, -1L,
                 18446744073709551615ULL);
   EXPECT_FORMAT("7 -8 9", "%zu %td %jd", (size_t)7, (ptrdiff_t)-8, (intmax_t)9);
   EXPECT_FORMAT("[  abc] [ab]", "[%*s] [%.*s]", 5, "abc", 2, "abc");
