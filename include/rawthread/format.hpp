@@ -40,6 +40,11 @@ namespace rawthread::detail::inline RAWTHREAD_ABI_NAMESPACE::fmt {
 
 enum class Kind : unsigned char { sint, uint, boolean, character, string, pointer, floating };
 
+struct Text {
+  const char* data;
+  std::size_t size;
+};
+
 struct Arg {
   Kind kind;
   union {
@@ -49,10 +54,7 @@ struct Arg {
     char c;
     double d;
     const void* p;
-    struct {
-      const char* data;
-      std::size_t size;
-    } s;
+    Text s;
   };
 };
 
