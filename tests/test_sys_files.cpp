@@ -306,7 +306,7 @@ TEST(SysFiles, MkdirUnlinkStat) {
   sys::Stat st{};
   ASSERT_TRUE(sys::stat(dir.c_str(), st).has_value());
   EXPECT_TRUE(st.is_directory());
-  EXPECT_EQ(st.mode & 07777, 0750 & ~mask);
+  EXPECT_EQ(static_cast<unsigned>(st.mode & 07777), 0750 & ~mask);
   expect_os_error(sys::mkdir(dir.c_str()), "mkdir failed", EEXIST);
   expect_os_error(sys::mkdir(s.path("no/such").c_str()), "mkdir failed", ENOENT);
   // unlink does not remove directories, for root neither.
