@@ -8,6 +8,5 @@ namespace rawthread::hooks {
 TlsImage tls_image{nullptr, 0, 0, 1};
 const unsigned long* auxv = nullptr;
 std::atomic<ThreadExitHook> run_thread_exit{nullptr};
-std::atomic<ForkHook> at_fork{nullptr};
 
 }  // namespace rawthread::hooks

@@ -56,11 +56,12 @@ using ThreadExitHook = void (*)() noexcept;
 // thread the child does not have: prepare takes them all, so that the
 // child's copy of what they guard is consistent, and both sides let them go
 // (the child reinitialises them: their waiters were the parent's). Set by
-// the runtime's start-up; null in a hosted program, whose libc's state only
-// libc's own fork() can handle.
+// the runtime (src/rt/exit.cpp), and reached through a weak reference
+// (process.cpp): absent from a hosted program, whose libc's state only libc's
+// own fork() can handle, and, by --gc-sections, from a libc-free program that
+// never forks.
 enum class ForkPhase { prepare, parent, child };
-using ForkHook = void (*)(ForkPhase) noexcept;
-[[gnu::visibility("hidden")]] extern std::atomic<ForkHook> at_fork;
+void at_fork(ForkPhase phase) noexcept;
 
 
 }  // namespace rawthread::hooks

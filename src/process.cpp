@@ -8,6 +8,11 @@
 #include "hooks.hpp"
 #include "kernel.hpp"
 
+namespace rawthread::hooks {
+// Weak: defined only by librawthread_rt (hooks.hpp).
+[[gnu::weak]] void at_fork(ForkPhase phase) noexcept;
+}  // namespace rawthread::hooks
+
 namespace rawthread::sys {
 namespace {
 
@@ -70,12 +75,12 @@ Result<AltStack> disable_alt_stack() noexcept {
 Result<int> fork() noexcept {
   // The runtime's locks are taken before the clone and let go after it on
   // both sides (hooks.hpp); a hosted program has none of its own here.
-  const hooks::ForkHook hook = hooks::at_fork.load(std::memory_order_acquire);
-  if (hook != nullptr) hook(hooks::ForkPhase::prepare);
+  const bool runtime = &hooks::at_fork != nullptr;
+  if (runtime) hooks::at_fork(hooks::ForkPhase::prepare);
   // The other clone arguments (stack, tid pointers, TLS) are zero, so their
   // order, which differs between x86_64 and the generic ABI, does not matter.
   const long ret = kernel::call(__NR_clone, kSigchld, 0, 0, 0, 0);
-  if (hook != nullptr) hook(ret == 0 ? hooks::ForkPhase::child : hooks::ForkPhase::parent);
+  if (runtime) hooks::at_fork(ret == 0 ? hooks::ForkPhase::child : hooks::ForkPhase::parent);
   if (ret < 0) return errors::os_error(ret, "fork failed");
   return static_cast<int>(ret);
 }

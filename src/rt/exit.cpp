@@ -62,15 +62,30 @@ int add_handler(void (*run)(void*), void* arg) noexcept {
 
 }  // namespace
 
-void exit_at_fork(hooks::ForkPhase phase) noexcept {
+// sys::fork's hook (hooks.hpp), here in the one part of the runtime every
+// program links, so that fork's weak reference finds it and --gc-sections
+// leaves it out of programs that never fork. The runtime's locks are taken
+// in one order, exit's then the heap's (nothing holds the heap's while
+// taking exit's, nor the other way round), and let go in the reverse. A fork
+// from a handler that interrupted malloc on the same thread would wait for
+// ever on the heap's lock, as glibc's fork may on its malloc locks: fork is
+// not async-signal-safe here.
+}  // namespace rawthread::rt
+
+void rawthread::hooks::at_fork(ForkPhase phase) noexcept {
+  using rt::handlers_lock, rt::exiting_thread;
+  const bool heap = &rt::heap_at_fork != nullptr;  // weak: only a program that allocates
   switch (phase) {
-    case hooks::ForkPhase::prepare:
+    case ForkPhase::prepare:
       handlers_lock.lock();
+      if (heap) rt::heap_at_fork(phase);
       break;
-    case hooks::ForkPhase::parent:
+    case ForkPhase::parent:
+      if (heap) rt::heap_at_fork(phase);
       handlers_lock.unlock();
       break;
-    case hooks::ForkPhase::child:
+    case ForkPhase::child:
+      if (heap) rt::heap_at_fork(phase);
       handlers_lock.at_fork_reinit();
       // Another thread of the parent was running exit: the child has no
       // such thread, and its own exit must not wait for it for ever.
@@ -79,6 +94,8 @@ void exit_at_fork(hooks::ForkPhase phase) noexcept {
       break;
   }
 }
+
+namespace rawthread::rt {
 
 [[noreturn]] void exit_process(int status) noexcept {
   // One thread runs the sequence, as glibc (2.41 on) has it. Another thread

@@ -29,12 +29,10 @@ void thread_end() noexcept;
 void run_thread_destructors() noexcept;
 void release_thread_heap() noexcept;
 
-// fork() (hooks::at_fork, fork.cpp): every lock of the runtime taken before
-// the clone and let go in both processes after it. Each part has its own
-// (exit.cpp; the heap's in malloc/heap.cpp and malloc/segment.cpp, weak in
-// fork.cpp: a program that never allocates does not link the heap).
-void at_fork(hooks::ForkPhase phase) noexcept;
-void exit_at_fork(hooks::ForkPhase phase) noexcept;
-void heap_at_fork(hooks::ForkPhase phase) noexcept;
+// fork()'s hook (hooks::at_fork, exit.cpp): every lock of the runtime taken
+// before the clone and let go in both processes after it; the heap's part
+// (malloc/heap.cpp, malloc/segment.cpp) through a weak reference, so that a
+// program that never allocates does not link the heap.
+[[gnu::weak]] void heap_at_fork(hooks::ForkPhase phase) noexcept;
 
 }  // namespace rawthread::rt

@@ -107,8 +107,6 @@ extern "C" [[gnu::used]] void rawthread_start(long* sp) noexcept {
   const auto* auxv = reinterpret_cast<const unsigned long*>(end_of_env + 1);
   hooks::auxv = auxv;
   environ = envp;
-  // Before any thread can start: fork() then finds it set.
-  hooks::at_fork.store(rt::at_fork, std::memory_order_relaxed);
   rt::find_tls(auxv);
 
   // The main thread's TLS and control block live in this frame, on the
