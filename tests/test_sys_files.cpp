@@ -201,7 +201,6 @@ TEST(SysFiles, CloseOfABadFdIsEbadf) {
 // A FIFO opened for reading blocks until a writer comes; a handler that runs
 // meanwhile does not make the open fail.
 TEST(SysFiles, OpenOfAFifoResumesAfterAHandler) {
-  RT_REQUIRES_CONCURRENCY();
   Scratch s;
   std::string name = s.path("fifo");
   ASSERT_EQ(::mkfifo(name.c_str(), 0600), 0);
@@ -509,7 +508,6 @@ TEST_F(SysPoll, ReadinessOfPipesAndFifos) {
 }
 
 TEST_F(SysPoll, DataFromAnotherThreadEndsAnEndlessPoll) {
-  RT_REQUIRES_CONCURRENCY();
   Pipe p;
   const long main_tid = main_tid_;
   const int w = p.w();
@@ -529,7 +527,6 @@ TEST_F(SysPoll, DataFromAnotherThreadEndsAnEndlessPoll) {
 }
 
 TEST_F(SysPoll, HandlersWithoutARequestDoNotShortenIt) {
-  RT_REQUIRES_CONCURRENCY();
   rt_test::SignalGuard sig(SIGUSR1, count_only);
   ASSERT_TRUE(sig.ok());
   const long main_tid = main_tid_;
@@ -575,7 +572,6 @@ TEST_F(SysPoll, APendingRequestEndsItAtOnceAndIsConsumed) {
 }
 
 TEST_F(SysPoll, AHandlerRequestEndsATimedPoll) {
-  RT_REQUIRES_CONCURRENCY();
   rt_test::SignalGuard sig(SIGUSR1, count_and_request);
   ASSERT_TRUE(sig.ok());
   const long main_tid = main_tid_;
@@ -596,7 +592,6 @@ TEST_F(SysPoll, AHandlerRequestEndsATimedPoll) {
 }
 
 TEST_F(SysPoll, InterruptMainEndsAnEndlessPoll) {
-  RT_REQUIRES_CONCURRENCY();
   rt_test::SignalGuard sig(SIGINT, count_only);
   ASSERT_TRUE(sig.ok());
   std::atomic<bool> sent{false};
