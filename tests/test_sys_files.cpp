@@ -8,10 +8,9 @@
 // the failures chosen fail for root too. Checked against libc where it
 // reads the state back.
 //
-// sys.hpp first, the libc's <poll.h> and <fcntl.h> after it: that order
-// compiles with RAWTHREAD_SYS_LIBC_HEADERS (test_sys_files_order.cpp has the
-// libc's first, without it; the freestanding test the kernel's first).
-#define RAWTHREAD_SYS_LIBC_HEADERS 1
+// sys.hpp first, the libc's <poll.h> and <fcntl.h> after it, with no macro
+// (test_sys_files_order.cpp has the libc's first, and the kernel's after
+// with RAWTHREAD_SYS_KERNEL_HEADERS; the freestanding test the kernel's first).
 #include <rawthread/sys.hpp>
 
 #include <fcntl.h>

@@ -24,9 +24,9 @@ extern "C" {
  * here. struct pollfd and the O_*, POLL*, AT_* constants come, as in
  * sys.hpp (which explains the rules), from the libc's <poll.h>/<fcntl.h> or
  * the kernel's <linux/poll.h>/<linux/fcntl.h>, whichever the file has
- * included already, else from the kernel's, or the libc's when
- * RAWTHREAD_SYS_LIBC_HEADERS is defined: define it to include the libc's
- * headers after this one. In a strict C mode (-std=c11) glibc hides
+ * included already, else the libc's where the toolchain has them, or the
+ * kernel's when RAWTHREAD_SYS_KERNEL_HEADERS is defined: define it to include
+ * the kernel's headers after this one. In a strict C mode (-std=c11) glibc hides
  * O_CLOEXEC, O_DIRECTORY and O_NOFOLLOW: they are defined here from its
  * __O_* spellings.
  *
@@ -37,19 +37,19 @@ extern "C" {
  * here (glibc's <errno.h> takes them from the same file). */
 #include <asm/errno.h>
 #include <asm/unistd.h>
-/* The ones in already, else the kernel's (the libc's with
- * RAWTHREAD_SYS_LIBC_HEADERS defined): see above. */
+/* The ones in already, else the libc's where they exist (the kernel's with
+ * RAWTHREAD_SYS_KERNEL_HEADERS defined): see above. */
 #if defined(_FCNTL_H) || defined(_ASM_GENERIC_FCNTL_H) || defined(_LINUX_FCNTL_H)
-#elif defined(RAWTHREAD_SYS_LIBC_HEADERS)
-#include <fcntl.h>
-#else
+#elif defined(RAWTHREAD_SYS_KERNEL_HEADERS) || !__has_include(<fcntl.h>)
 #include <linux/fcntl.h>
+#else
+#include <fcntl.h>
 #endif
 #if defined(_SYS_POLL_H) || defined(_POLL_H) || defined(__ASM_GENERIC_POLL_H)
-#elif defined(RAWTHREAD_SYS_LIBC_HEADERS)
-#include <poll.h>
-#else
+#elif defined(RAWTHREAD_SYS_KERNEL_HEADERS) || !__has_include(<poll.h>)
 #include <linux/poll.h>
+#else
+#include <poll.h>
 #endif
 #if !defined(O_CLOEXEC) && defined(__O_CLOEXEC)
 #define O_CLOEXEC __O_CLOEXEC

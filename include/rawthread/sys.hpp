@@ -22,19 +22,19 @@
 #include <asm/unistd.h>  // the __NR_* numbers sys::syscall takes
 
 // pollfd, O_*, POLL*, AT_*: the libc's or the kernel's headers, whichever
-// are in already, else the kernel's (the libc's with RAWTHREAD_SYS_LIBC_HEADERS
-// defined); see "Raw system calls" below.
+// are in already, else the libc's where it has them (the kernel's with
+// RAWTHREAD_SYS_KERNEL_HEADERS defined); see "Raw system calls" below.
 #if defined(_FCNTL_H) || defined(_ASM_GENERIC_FCNTL_H) || defined(_LINUX_FCNTL_H)
-#elif defined(RAWTHREAD_SYS_LIBC_HEADERS)
-#include <fcntl.h>
-#else
+#elif defined(RAWTHREAD_SYS_KERNEL_HEADERS) || !__has_include(<fcntl.h>)
 #include <linux/fcntl.h>
+#else
+#include <fcntl.h>
 #endif
 #if defined(_SYS_POLL_H) || defined(_POLL_H) || defined(__ASM_GENERIC_POLL_H)
-#elif defined(RAWTHREAD_SYS_LIBC_HEADERS)
-#include <poll.h>
-#else
+#elif defined(RAWTHREAD_SYS_KERNEL_HEADERS) || !__has_include(<poll.h>)
 #include <linux/poll.h>
+#else
+#include <poll.h>
 #endif
 // glibc shows these only to C++, GNU or POSIX 2008 code; the values are its own.
 #if !defined(O_CLOEXEC) && defined(__O_CLOEXEC)
@@ -170,17 +170,20 @@ Result<void> write_int(int fd, long long value) noexcept;
 // pollfd and the O_*, POLL* and AT_* constants (API.md: the kernel's)
 // come from the headers the translation unit has included already, the
 // libc's <poll.h> / <fcntl.h> (glibc's or musl's, found by their include
-// guards) or the kernel's <linux/poll.h> / <linux/fcntl.h>; with none, from
-// the kernel's, which a libc-free program has. On Linux both are the
-// kernel's values, and struct pollfd the kernel's layout. The two families
-// cannot meet in one translation unit (each defines struct pollfd, struct
-// flock, struct f_owner_ex), so:
+// guards) or the kernel's <linux/poll.h> / <linux/fcntl.h>; with none, the
+// libc's where the toolchain has them (a hosted program's <fcntl.h> may then
+// come before or after this header, as <rawthread/rawthread.hpp> includes
+// it), else the kernel's. On Linux both are the kernel's values, and struct
+// pollfd the kernel's layout. The two families cannot meet in one
+// translation unit (each defines struct pollfd, struct flock, struct
+// f_owner_ex), so:
 //   - libc's or kernel's headers first, this header after: works;
-//   - this header first, the kernel's after: works (guarded, one copy);
-//   - this header first, the libc's after: define RAWTHREAD_SYS_LIBC_HEADERS
-//     before including it (or on the command line), and it includes the
-//     libc's <fcntl.h> and <poll.h> instead of the kernel's.
-// Without that macro the last order fails to compile, on the libc's
+//   - this header first, the libc's after: works (guarded, one copy);
+//   - this header first, the kernel's after: define
+//     RAWTHREAD_SYS_KERNEL_HEADERS before including it (or on the command
+//     line), and it includes the kernel's <linux/fcntl.h> and <linux/poll.h>
+//     instead of the libc's.
+// Without that macro the last order fails to compile, on the kernel's
 // redefinitions: it cannot be detected, only chosen. Mixing poll from one
 // family with fcntl from the other follows the same rules per header. The
 // handful of constants glibc hides in a strict C or POSIX mode (O_CLOEXEC,

@@ -16,8 +16,10 @@ import sys
 ALLOWED = {'memcpy', 'memmove', 'memset', 'memcmp'}
 LINKER_DEFINED = {'_GLOBAL_OFFSET_TABLE_'}
 # Referred to weakly, so that no link ever needs them: glibc's
-# __libc_single_threaded, which a thread start clears (src/thread.cpp).
-WEAK_OPTIONAL = {'__libc_single_threaded'}
+# __libc_single_threaded, which a thread start clears (src/thread.cpp), and
+# librawthread_rt's fork hook, which sys::fork calls where it is linked
+# (src/process.cpp, src/hooks.hpp).
+WEAK_OPTIONAL = {'__libc_single_threaded', '_ZN9rawthread5hooks7at_forkENS0_9ForkPhaseE'}
 
 
 def symbols(nm, library, *options):

@@ -5,7 +5,6 @@
 #include <cstddef>
 
 #include <asm/unistd.h>
-#include <linux/fcntl.h>
 
 #include <rawthread/sys.hpp>
 #include <rawthread/thread.hpp>

@@ -6,7 +6,7 @@
 #include <cstddef>
 
 #include <asm/unistd.h>
-#include <linux/fcntl.h>
+#include <rawthread/sys.hpp>  // O_*: the libc's or the kernel's, as sys.hpp chooses
 
 #include "kernel.hpp"
 #include "page_size.hpp"

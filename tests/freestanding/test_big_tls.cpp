@@ -10,7 +10,7 @@
 #include <cstdint>
 
 #include <asm/unistd.h>
-#include <linux/fcntl.h>
+#include <rawthread/sys.hpp>  // O_*: the libc's or the kernel's, as sys.hpp chooses
 #include <asm/resource.h>  // RLIMIT_AS
 
 #include <rawthread/rawthread.hpp>
