@@ -35,31 +35,7 @@ extern "C" {
  * request: -EINTR (poll resumes after a handler that made none, so -EINTR
  * means the request). The E* numbers are the kernel's <asm/errno.h>, included
  * here (glibc's <errno.h> takes them from the same file). */
-#include <asm/errno.h>
-#include <asm/unistd.h>
-/* The ones in already, else the libc's where they exist (the kernel's with
- * RAWTHREAD_SYS_KERNEL_HEADERS defined): see above. */
-#if defined(_FCNTL_H) || defined(_ASM_GENERIC_FCNTL_H) || defined(_LINUX_FCNTL_H)
-#elif defined(RAWTHREAD_SYS_KERNEL_HEADERS) || !__has_include(<fcntl.h>)
-#include <linux/fcntl.h>
-#else
-#include <fcntl.h>
-#endif
-#if defined(_SYS_POLL_H) || defined(_POLL_H) || defined(__ASM_GENERIC_POLL_H)
-#elif defined(RAWTHREAD_SYS_KERNEL_HEADERS) || !__has_include(<poll.h>)
-#include <linux/poll.h>
-#else
-#include <poll.h>
-#endif
-#if !defined(O_CLOEXEC) && defined(__O_CLOEXEC)
-#define O_CLOEXEC __O_CLOEXEC
-#endif
-#if !defined(O_DIRECTORY) && defined(__O_DIRECTORY)
-#define O_DIRECTORY __O_DIRECTORY
-#endif
-#if !defined(O_NOFOLLOW) && defined(__O_NOFOLLOW)
-#define O_NOFOLLOW __O_NOFOLLOW
-#endif
+#include <rawthread/sys_uapi.h> /* E*, __NR_*, pollfd, O_*, POLL*, AT_* */
 
 /* A flag for open, openat and pipe2, not the kernel's: without it they add
  * O_CLOEXEC; with it they do not. */

@@ -18,34 +18,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include <asm/errno.h>    // the E* numbers in Error::sys_errno
-#include <asm/unistd.h>  // the __NR_* numbers sys::syscall takes
-
-// pollfd, O_*, POLL*, AT_*: the libc's or the kernel's headers, whichever
-// are in already, else the libc's where it has them (the kernel's with
-// RAWTHREAD_SYS_KERNEL_HEADERS defined); see "Raw system calls" below.
-#if defined(_FCNTL_H) || defined(_ASM_GENERIC_FCNTL_H) || defined(_LINUX_FCNTL_H)
-#elif defined(RAWTHREAD_SYS_KERNEL_HEADERS) || !__has_include(<fcntl.h>)
-#include <linux/fcntl.h>
-#else
-#include <fcntl.h>
-#endif
-#if defined(_SYS_POLL_H) || defined(_POLL_H) || defined(__ASM_GENERIC_POLL_H)
-#elif defined(RAWTHREAD_SYS_KERNEL_HEADERS) || !__has_include(<poll.h>)
-#include <linux/poll.h>
-#else
-#include <poll.h>
-#endif
-// glibc shows these only to C++, GNU or POSIX 2008 code; the values are its own.
-#if !defined(O_CLOEXEC) && defined(__O_CLOEXEC)
-#define O_CLOEXEC __O_CLOEXEC
-#endif
-#if !defined(O_DIRECTORY) && defined(__O_DIRECTORY)
-#define O_DIRECTORY __O_DIRECTORY
-#endif
-#if !defined(O_NOFOLLOW) && defined(__O_NOFOLLOW)
-#define O_NOFOLLOW __O_NOFOLLOW
-#endif
+#include <rawthread/sys_uapi.h>  // E*, __NR_*, pollfd, O_*, POLL*, AT_*: the kernel's
 
 #include <rawthread/result.hpp>
 
