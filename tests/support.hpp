@@ -611,6 +611,15 @@ class InterruptFixture : public RawthreadTest {
   std::atomic<std::int64_t> acted_at_ns_{0};
 };
 
+// A file descriptor number that is not open: a pipe's, after closing it.
+inline int closed_fd() {
+  int fds[2];
+  EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  return fds[1];
+}
+
 }  // namespace rt_test
 
 namespace rawthread {

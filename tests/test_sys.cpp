@@ -120,15 +120,6 @@ void set_nonblocking(int fd) {
   ASSERT_EQ(::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
 }
 
-// A file descriptor number that is not open: a pipe's, after closing it.
-int closed_fd() {
-  int fds[2];
-  EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
-  ::close(fds[0]);
-  ::close(fds[1]);
-  return fds[1];
-}
-
 class SysTest : public rt_test::RawthreadTest {
  protected:
   void SetUp() override {
@@ -914,7 +905,7 @@ TEST_F(SysTest, FileDescriptorsInARawthreadThread) {
 }
 
 TEST_F(SysTest, BadFileDescriptor) {
-  for (int fd : {closed_fd(), -1, INT_MAX}) {
+  for (int fd : {rt_test::closed_fd(), -1, INT_MAX}) {
     SCOPED_TRACE(fd);
     char buf[8];
     expect_error(sys::read(fd, buf, sizeof buf), Errc::os_error, "read failed", EBADF);

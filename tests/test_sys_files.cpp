@@ -64,15 +64,6 @@ int fd_flags(int fd) {
   return r ? static_cast<int>(*r) : -1;
 }
 
-// A descriptor number that is not open.
-int closed_fd() {
-  int fds[2];
-  EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
-  ::close(fds[0]);
-  ::close(fds[1]);
-  return fds[1];
-}
-
 struct Pipe {
   int fds[2] = {-1, -1};
   Pipe() { EXPECT_TRUE(sys::pipe2(fds).has_value()); }
@@ -107,7 +98,7 @@ TEST(SysSyscall, AnAddressIsAResultNotAnError) {
 
 TEST(SysSyscall, FailureIsTheErrno) {
   errno = 12345;
-  expect_os_error(sys::syscall(__NR_close, closed_fd()), "system call failed", EBADF);
+  expect_os_error(sys::syscall(__NR_close, rt_test::closed_fd()), "system call failed", EBADF);
   expect_os_error(sys::syscall(__NR_openat, AT_FDCWD, "/nonexistent/rawthread", O_RDONLY),
                   "system call failed", ENOENT);
   EXPECT_EQ(errno, 12345) << "errno was touched";
@@ -186,14 +177,14 @@ TEST(SysFiles, OpenatIsRelativeToItsDirectory) {
   ASSERT_TRUE(fd.has_value());
   EXPECT_EQ(fd_flags(*fd), FD_CLOEXEC);
   EXPECT_EQ(::access(s.path("inside").c_str(), F_OK), 0);
-  expect_os_error(sys::openat(closed_fd(), "inside", O_RDONLY), "open failed", EBADF);
+  expect_os_error(sys::openat(rt_test::closed_fd(), "inside", O_RDONLY), "open failed", EBADF);
   expect_error(sys::openat(*dir, nullptr, O_RDONLY), Errc::value_error, "path must not be null");
   EXPECT_TRUE(sys::close(*fd).has_value());
   EXPECT_TRUE(sys::close(*dir).has_value());
 }
 
 TEST(SysFiles, CloseOfABadFdIsEbadf) {
-  expect_os_error(sys::close(closed_fd()), "close failed", EBADF);
+  expect_os_error(sys::close(rt_test::closed_fd()), "close failed", EBADF);
   expect_os_error(sys::close(-1), "close failed", EBADF);
 }
 
@@ -268,7 +259,7 @@ TEST(SysFiles, PreadPwriteLseekFailures) {
   expect_os_error(sys::pread(p.r(), buf, 1, 0), "pread failed", ESPIPE);
   expect_os_error(sys::pwrite(p.w(), "x", 1, 0), "pwrite failed", ESPIPE);
   expect_os_error(sys::lseek(p.r(), 0, SEEK_SET), "lseek failed", ESPIPE);
-  int bad = closed_fd();
+  int bad = rt_test::closed_fd();
   expect_os_error(sys::pread(bad, buf, 1, 0), "pread failed", EBADF);
   expect_os_error(sys::pwrite(bad, "x", 1, 0), "pwrite failed", EBADF);
   expect_os_error(sys::lseek(bad, 0, SEEK_SET), "lseek failed", EBADF);
@@ -294,7 +285,7 @@ TEST(SysFiles, Ioctl) {
   alignas(8) unsigned char termios[256] = {};
   expect_os_error(sys::ioctl(p.r(), TCGETS, reinterpret_cast<unsigned long>(termios)),
                   "ioctl failed", ENOTTY);
-  expect_os_error(sys::ioctl(closed_fd(), FIONREAD, reinterpret_cast<unsigned long>(&queued)),
+  expect_os_error(sys::ioctl(rt_test::closed_fd(), FIONREAD, reinterpret_cast<unsigned long>(&queued)),
                   "ioctl failed", EBADF);
 }
 
@@ -340,7 +331,7 @@ TEST(SysFiles, MkdirUnlinkStat) {
   untouched.size = 77;
   expect_os_error(sys::stat(file.c_str(), untouched), "stat failed", ENOENT);
   EXPECT_EQ(untouched.size, 77u);
-  expect_os_error(sys::fstat(closed_fd(), untouched), "fstat failed", EBADF);
+  expect_os_error(sys::fstat(rt_test::closed_fd(), untouched), "fstat failed", EBADF);
   EXPECT_EQ(untouched.size, 77u);
   expect_error(sys::stat(nullptr, untouched), Errc::value_error, "path must not be null");
   expect_error(sys::unlink(nullptr), Errc::value_error, "path must not be null");
@@ -386,7 +377,7 @@ TEST(SysFiles, Pipe2AddsCloexecUnlessAskedNot) {
 
 TEST(SysFiles, Dup2AsPosix) {
   Pipe p;
-  int target = closed_fd();
+  int target = rt_test::closed_fd();
   Result<int> d = sys::dup2(p.w(), target);
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(*d, target);
@@ -407,7 +398,7 @@ TEST(SysFiles, Dup2AsPosix) {
   ASSERT_TRUE(same.has_value());
   EXPECT_EQ(*same, p.r());
   EXPECT_EQ(fd_flags(p.r()), FD_CLOEXEC);
-  int bad = closed_fd();
+  int bad = rt_test::closed_fd();
   expect_os_error(sys::dup2(bad, bad), "dup2 failed", EBADF);
   expect_os_error(sys::dup2(bad, target), "dup2 failed", EBADF);
   EXPECT_GE(fd_flags(target), 0) << "a failed dup2 closed newfd";
@@ -479,7 +470,7 @@ TEST_F(SysPoll, ReadinessOfPipesAndFifos) {
   EXPECT_EQ(*r, 2);
   EXPECT_EQ(fds[0].revents, POLLIN);
   // A closed descriptor is POLLNVAL, and counts.
-  pollfd nval{closed_fd(), POLLIN, 0};
+  pollfd nval{rt_test::closed_fd(), POLLIN, 0};
   r = sys::poll(&nval, 1, 0);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(*r, 1);
